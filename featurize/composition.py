@@ -131,7 +131,7 @@ def _leaf(leaf: str) -> tuple[tuple[tuple[str, float], ...], float]:
         if count is not None and float(count) == 0:
             raise CompositionError(f"zero subscript after {symbol!r} in {leaf!r}")
     try:
-        pmg = _PmgComposition(leaf.replace("[", "(").replace("]", ")"))
+        pmg = _PmgComposition(_round_brackets(leaf))
         counts = pmg.get_el_amt_dict()
         weight = float(pmg.weight)
     except Exception as exc:  # pymatgen raises several types for odd formulas
@@ -141,6 +141,10 @@ def _leaf(leaf: str) -> tuple[tuple[tuple[str, float], ...], float]:
     ordered = tuple(sorted(((el, float(n)) for el, n in counts.items()),
                            key=lambda item: _atomic_number(item[0])))
     return ordered, weight
+
+
+def _round_brackets(formula: str) -> str:
+    return formula.replace("[", "(").replace("]", ")") if "[" in formula else formula
 
 
 def _scan_formula(s: str, i: int) -> tuple[int, bool] | None:
@@ -175,6 +179,7 @@ def _check_formula_text(key: str) -> str:
     scanned = _scan_formula(formula, 0) if formula else None
     if scanned is None or scanned[0] != len(formula):
         raise CompositionError(f"not a chemical formula: {key!r}")
+    formula = _round_brackets(formula)
     _leaf(formula)
     return formula
 
@@ -248,9 +253,12 @@ class _Parser:
         node: str | list
         if "A" <= c <= "Z" or c in _OPEN:
             scanned = _scan_formula(s, self.i)
-            if scanned is not None and (c not in _OPEN or scanned[1]):
+            # "(Li2S)70" is a group with an amount, "(NH4)2SO4" or "50(Li2S)2" a formula
+            if scanned is not None and (
+                c not in _OPEN or scanned[1] or (prefix is not None and s[scanned[0] - 1].isdigit())
+            ):
                 self.i = scanned[0]
-                node = s[node_start:self.i]
+                node = _round_brackets(s[node_start:self.i])
             else:
                 self.i += 1
                 node = self.parse_list(_OPEN[c])
@@ -346,7 +354,7 @@ def _atom_fractions(counts: Mapping[str, float]) -> _FrozenDict:
 
 def _bare_formula(text: str, formula: str) -> Composition:
     counts, _ = _leaf(formula)
-    return Composition(text, _FrozenDict(), _atom_fractions(dict(counts)), (), formula.replace("[", "(").replace("]", ")"))
+    return Composition(text, _FrozenDict(), _atom_fractions(dict(counts)), (), formula)
 
 
 def _parse_text(text: str, basis: Basis) -> Composition:

@@ -137,6 +137,18 @@ def test_formula_starting_with_bracket() -> None:
     assert_close(comp.components, {"(NH4)2SO4": 50, "Li2O": 50})
 
 
+def test_square_brackets_in_formulas() -> None:
+    comp = parse_composition("50Ca[PO3]2-50Ca(PO3)2")
+    assert_close(comp.components, {"Ca(PO3)2": 100})
+    assert parse_composition("Ca[PO3]2").normalized == "Ca(PO3)2"
+
+
+def test_bracket_only_formula_round_trips() -> None:
+    comp = parse_composition({"(Li2S)2": 50, "P2S5": 50})
+    assert comp.normalized == "50(Li2S)2-50P2S5"
+    assert_close(parse_composition(comp.normalized).components, comp.components)
+
+
 def test_duplicates_merge_in_order() -> None:
     comp = parse_composition("50Li2S-20P2S5-30Li2S")
     assert_close(comp.components, {"Li2S": 80, "P2S5": 20})
