@@ -17,6 +17,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 Backend = Literal["xgboost", "sklearn"]
+Loss = Literal["absolute_error", "squared_error"]
+_XGB_OBJECTIVE = {"absolute_error": "reg:absoluteerror", "squared_error": "reg:squarederror"}
 
 
 def conformal_margin(scores: np.ndarray, coverage: float) -> float:
@@ -48,6 +50,8 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
     ----------
     backend: ``"xgboost"`` (hist trees; saved in xgboost's own UBJ format) or ``"sklearn"``
         (HistGradientBoostingRegressor; evaluation only, it cannot be saved without pickle).
+    loss: loss of the point model; ``absolute_error`` (the default) resists the unit and
+        sign errors some publications carry, and the score NCE reports is an MAE.
     coverage: nominal coverage of ``predict_interval``.
     calibration_fraction: share of rows (by whole groups) held out to calibrate the interval.
     n_estimators, max_depth, learning_rate, subsample, colsample_bytree, min_child_weight,
@@ -59,6 +63,7 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
     def __init__(
         self,
         backend: Backend = "xgboost",
+        loss: Loss = "absolute_error",
         coverage: float = 0.9,
         calibration_fraction: float = 0.2,
         n_estimators: int = 600,
@@ -72,6 +77,7 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
         n_jobs: int = 2,
     ):
         self.backend = backend
+        self.loss = loss
         self.coverage = coverage
         self.calibration_fraction = calibration_fraction
         self.n_estimators = n_estimators
@@ -104,7 +110,7 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
             import xgboost as xgb
 
             if quantiles is None:
-                return xgb.XGBRegressor(objective="reg:squarederror", **self._xgb_params())
+                return xgb.XGBRegressor(objective=_XGB_OBJECTIVE[self.loss], **self._xgb_params())
             return xgb.XGBRegressor(objective="reg:quantileerror", quantile_alpha=np.array(quantiles), **self._xgb_params())
         if self.backend == "sklearn":
             from sklearn.ensemble import HistGradientBoostingRegressor
@@ -119,7 +125,7 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
                 random_state=self.random_state,
             )
             if quantiles is None:
-                return HistGradientBoostingRegressor(loss="squared_error", **common)
+                return HistGradientBoostingRegressor(loss=self.loss, **common)
             return [HistGradientBoostingRegressor(loss="quantile", quantile=q, **common) for q in quantiles]
         raise ValueError(f"unknown backend {self.backend!r}")
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -40,11 +40,13 @@ __all__ = [
     "PROPERTY_TABLES",
     "CompositionPropertyRegressor",
     "ModelFileError",
+    "PropertySubmodels",
     "atomic_fraction_block",
     "base_features",
     "cross_validated_mae",
     "grouped_oof_predictions",
     "property_training_data",
+    "publication_fold",
 ]
 
 #: Target column -> the processed SciGlass table (nce.data.schema.TABLES) that trains it.
@@ -159,6 +161,12 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
         reg_lambda: L2 penalty on leaf weights.
         max_bin: histogram bins per feature (``tree_method="hist"``).
         objective: xgboost objective, e.g. ``"reg:squarederror"`` or ``"reg:absoluteerror"``.
+        target_transform: ``"atomic_volume"`` fits the volume per mole of atoms,
+            V = M_atom / y (for a density y; M_atom = mean atomic mass), and predicts
+            y = M_atom / V. Volumes are close to additive in composition, densities of
+            heavy-metal glasses are not.
+        linear_baseline: start the trees from a ridge fit on the atomic fractions (an
+            additive, Appen-like partial-property model) and boost its residual.
         n_jobs: threads for training and prediction.
         random_state: xgboost seed.
     """
@@ -175,6 +183,8 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
         reg_lambda: float = 1.0,
         max_bin: int = 128,
         objective: str = "reg:squarederror",
+        target_transform: Literal["identity", "atomic_volume"] = "identity",
+        linear_baseline: bool = False,
         n_jobs: int = 2,
         random_state: int = 0,
     ) -> None:
@@ -188,6 +198,8 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
         self.reg_lambda = reg_lambda
         self.max_bin = max_bin
         self.objective = objective
+        self.target_transform = target_transform
+        self.linear_baseline = linear_baseline
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -233,16 +245,31 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
             ]
         )
 
+    def _check_options(self) -> None:
+        if self.target_transform not in ("identity", "atomic_volume"):
+            raise ValueError(
+                f"target_transform must be 'identity' or 'atomic_volume', "
+                f"got {self.target_transform!r}"
+            )
+
+    def _baseline(self, matrix: np.ndarray) -> np.ndarray | None:
+        """Ridge baseline on the fraction block (None without ``linear_baseline``)."""
+        if not self.linear_baseline:
+            return None
+        k = len(self.vocabulary_) + 1
+        return matrix[:, :k] @ self.linear_coef_ + self.linear_intercept_
+
     def fit(self, X: pd.DataFrame, y, base: pd.DataFrame | None = None):
         """Learn the element vocabulary of ``X`` and fit the trees.
 
         Args:
             X: atomic fractions, one column per element symbol.
-            y: property values (finite).
+            y: property values (finite; positive for ``target_transform="atomic_volume"``).
             base: precomputed :func:`base_features` of ``X`` (optional, saves time).
         """
         import xgboost as xgb
 
+        self._check_options()
         _check_atoms(X)
         y = np.asarray(y, dtype=np.float64).ravel()
         if len(y) != len(X):
@@ -260,14 +287,41 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
         matrix = self._design(X, base)
+        target = self._forward(X, y)
+
+        if self.linear_baseline:
+            from sklearn.linear_model import Ridge
+
+            k = len(self.vocabulary_) + 1
+            ridge = Ridge(alpha=1e-3).fit(matrix[:, :k], target)
+            self.linear_coef_ = np.asarray(ridge.coef_, dtype=np.float64)
+            self.linear_intercept_ = float(ridge.intercept_)
         params = self._xgb_params()
         dtrain = xgb.QuantileDMatrix(
-            matrix, label=y, max_bin=params["max_bin"], nthread=params["nthread"],
+            matrix, label=target, base_margin=self._baseline(matrix),
+            max_bin=params["max_bin"], nthread=params["nthread"],
             feature_names=_xgb_safe(self.feature_names_),
         )
         self.booster_ = xgb.train(params, dtrain, num_boost_round=int(self.n_estimators))
         self.n_train_ = int(len(y))
         return self
+
+    def _forward(self, X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+        if self.target_transform == "identity":
+            return y
+        if (y <= 0).any():
+            raise ValueError("target_transform='atomic_volume' needs positive y (a density)")
+        from nce.featurize.physics import mean_atomic_mass_amu
+
+        return mean_atomic_mass_amu(X) / y
+
+    def _inverse(self, X: pd.DataFrame, raw: np.ndarray) -> np.ndarray:
+        if self.target_transform == "identity":
+            return raw
+        from nce.featurize.physics import mean_atomic_mass_amu
+
+        # An atomic volume below 1 cm^3/mol is far outside any glass; keep it finite.
+        return mean_atomic_mass_amu(X) / np.maximum(raw, 1.0)
 
     def predict(self, X: pd.DataFrame, base: pd.DataFrame | None = None) -> np.ndarray:
         """Predicted property of every row of ``X`` (atomic fractions).
@@ -283,7 +337,8 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
             return np.empty(0)
         matrix = self._design(X, base)
         self.booster_.set_param({"nthread": int(self.n_jobs)})
-        return np.asarray(self.booster_.inplace_predict(matrix), dtype=np.float64)
+        raw = self.booster_.inplace_predict(matrix, base_margin=self._baseline(matrix))
+        return self._inverse(X, np.asarray(raw, dtype=np.float64))
 
     # -- persistence --------------------------------------------------------------------
 
@@ -306,10 +361,14 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
             "feature_names": list(self.feature_names_),
             "feature_names_in": [str(c) for c in self.feature_names_in_],
             "n_train": self.n_train_,
+            "linear_coef": (
+                [float(v) for v in self.linear_coef_] if self.linear_baseline else None
+            ),
+            "linear_intercept": self.linear_intercept_ if self.linear_baseline else None,
             "model_file": _MODEL_FILE,
             "model_sha256": hashlib.sha256(raw).hexdigest(),
         }
-        (directory / _META_FILE).write_text(json.dumps(meta, indent=1) + "\n")
+        _write_text(directory / _META_FILE, json.dumps(meta, indent=1, allow_nan=False) + "\n")
         return directory
 
     @classmethod
@@ -334,17 +393,25 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
             )
         if check_version:
             _check_versions(meta, directory)
-        raw = _read_checked(directory / meta.get("model_file", _MODEL_FILE), meta.get("model_sha256"))
+        raw = _read_checked(
+            directory / str(meta.get("model_file", _MODEL_FILE)), meta.get("model_sha256")
+        )
         try:
             model = cls(**meta["params"])
-            model.vocabulary_ = list(meta["vocabulary"])
-            model.base_feature_names_ = list(meta["base_feature_names"])
-            model.feature_names_ = list(meta["feature_names"])
+            model._check_options()
+            model.vocabulary_ = [str(v) for v in meta["vocabulary"]]
+            model.base_feature_names_ = [str(v) for v in meta["base_feature_names"]]
+            model.feature_names_ = [str(v) for v in meta["feature_names"]]
             model.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
             model.n_features_in_ = len(model.feature_names_in_)
             model.n_train_ = int(meta["n_train"])
-        except (KeyError, TypeError) as exc:
-            raise ModelFileError(f"{directory / _META_FILE} is incomplete: {exc}") from exc
+            if model.linear_baseline:
+                model.linear_coef_ = np.asarray(meta["linear_coef"], dtype=np.float64)
+                model.linear_intercept_ = float(meta["linear_intercept"])
+                if model.linear_coef_.shape != (len(model.vocabulary_) + 1,):
+                    raise ValueError("linear_coef does not match the vocabulary")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{directory / _META_FILE} is incomplete or invalid: {exc}") from exc
         expected = [f"frac_{el}" for el in model.vocabulary_] + ["frac_other"]
         expected += model.base_feature_names_
         if expected != model.feature_names_:
@@ -382,6 +449,13 @@ def _check_versions(meta: dict, where: Path) -> None:
             f"{where} was saved by nce {saved}, this is nce {nce.__version__}; "
             "retrain, or load with check_version=False at your own risk"
         )
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so a crash never leaves half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def _read_json(path: Path) -> dict:
@@ -471,3 +545,242 @@ def cross_validated_mae(
     """
     y, oof = grouped_oof_predictions(table, target, n_splits, estimator)
     return float(np.mean(np.abs(y - oof)))
+
+
+# --- the four sub-models, full and per publication fold --------------------------------------
+
+
+def publication_fold(keys, n_folds: int = 5) -> np.ndarray:
+    """Deterministic fold (0..n_folds-1) of each publication key.
+
+    The fold is the SHA-256 of the key's text modulo ``n_folds``; integral numbers are
+    written as integers first, so KOD 205, 205.0 and "205" share a fold. The same key
+    gets the same fold in every table, run and machine (no Python ``hash``).
+    """
+    if n_folds < 2:
+        raise ValueError(f"n_folds must be at least 2, got {n_folds}")
+    keys = pd.Series(np.asarray(keys, dtype=object))
+    if keys.isna().any():
+        raise ValueError("publication keys (groups / KOD) must not be missing")
+
+    def text(k) -> str:
+        if isinstance(k, (int, np.integer)):
+            return str(int(k))
+        if isinstance(k, (float, np.floating)) and float(k).is_integer():
+            return str(int(k))
+        return str(k).strip()
+
+    memo: dict[str, int] = {}
+    out = np.empty(len(keys), dtype=np.int64)
+    for i, k in enumerate(keys):
+        t = text(k)
+        f = memo.get(t)
+        if f is None:
+            f = memo[t] = int.from_bytes(hashlib.sha256(t.encode()).digest()[:8], "big") % n_folds
+        out[i] = f
+    return out
+
+
+_SUBMODELS_FORMAT = "nce.property_submodels"
+_SUBMODELS_FILE = "submodels.json"
+
+
+class PropertySubmodels:
+    """Fitted sub-models for :data:`PROPERTY_TABLES`: one on all rows of each table and,
+    for cross-fitting, one per publication fold (trained without that fold's KODs).
+
+    Build with :meth:`train`, or :meth:`load` a folder written by :meth:`save`.
+
+    Args:
+        full: target -> regressor trained on the whole table.
+        folds: target -> list of ``n_folds`` regressors; ``folds[t][k]`` never saw a
+            publication with ``publication_fold(KOD) == k``. Empty when not trained.
+        n_folds: number of publication folds.
+        settings: how they were trained (rows per table, overrides, seed), for records.
+    """
+
+    def __init__(
+        self,
+        full: dict[str, CompositionPropertyRegressor],
+        folds: dict[str, list[CompositionPropertyRegressor]] | None = None,
+        n_folds: int = 5,
+        settings: dict | None = None,
+    ) -> None:
+        self.full = dict(full)
+        self.folds = {t: list(m) for t, m in (folds or {}).items()}
+        self.n_folds = int(n_folds)
+        self.settings = dict(settings or {})
+        for t, models in self.folds.items():
+            if len(models) != self.n_folds:
+                raise ValueError(f"{t}: {len(models)} fold models for n_folds={self.n_folds}")
+
+    @property
+    def targets(self) -> list[str]:
+        return list(self.full)
+
+    @property
+    def has_folds(self) -> bool:
+        return all(t in self.folds for t in self.full)
+
+    def __repr__(self) -> str:
+        return (
+            f"PropertySubmodels(targets={self.targets}, n_folds={self.n_folds}, "
+            f"folds={'yes' if self.has_folds else 'no'}, settings={self.settings})"
+        )
+
+    @classmethod
+    def train(
+        cls,
+        targets: tuple[str, ...] | list[str] = tuple(PROPERTY_TABLES),
+        with_folds: bool = True,
+        n_folds: int = 5,
+        max_rows_per_table: int | None = None,
+        params: dict[str, Any] | None = None,
+        random_state: int = 0,
+        n_jobs: int = 2,
+        tables: dict[str, pd.DataFrame] | None = None,
+        progress: bool = False,
+    ) -> PropertySubmodels:
+        """Train the sub-models on the curated SciGlass property tables.
+
+        Args:
+            targets: which properties.
+            with_folds: also train the ``n_folds`` publication-fold models.
+            n_folds: number of publication folds.
+            max_rows_per_table: seeded random subset of each table (None = all rows).
+            params: hyperparameter overrides applied to every target
+                (e.g. ``{"n_estimators": 50}`` for tests).
+            random_state: seed of the row subset and of xgboost.
+            n_jobs: xgboost threads.
+            tables: target -> table to use instead of the embedded one.
+            progress: print one line per trained model.
+        """
+        params = dict(params or {})
+        full: dict[str, CompositionPropertyRegressor] = {}
+        folds: dict[str, list[CompositionPropertyRegressor]] = {}
+        for target in targets:
+            table = (tables or {}).get(target)
+            atoms, y, kod = property_training_data(target, table, max_rows_per_table, random_state)
+            base = base_features(atoms)
+            template = CompositionPropertyRegressor.for_target(
+                target, **{"random_state": random_state, "n_jobs": n_jobs, **params}
+            )
+            full[target] = clone(template).fit(atoms, y, base=base)
+            if progress:
+                print(f"trained {target} on {len(y)} rows", flush=True)
+            if with_folds:
+                fold = publication_fold(kod, n_folds)
+                folds[target] = []
+                for k in range(n_folds):
+                    keep = np.flatnonzero(fold != k)
+                    model = clone(template).fit(atoms.iloc[keep], y[keep], base=base.iloc[keep])
+                    folds[target].append(model)
+                    if progress:
+                        print(f"trained {target} fold {k} on {len(keep)} rows", flush=True)
+        settings = {
+            "max_rows_per_table": max_rows_per_table,
+            "params": params,
+            "random_state": random_state,
+        }
+        return cls(full, folds, n_folds, settings)
+
+    def predict(
+        self,
+        atoms: pd.DataFrame,
+        base: pd.DataFrame | None = None,
+        fold: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """Predicted properties, one column per target.
+
+        Args:
+            atoms: atomic fractions.
+            base: precomputed :func:`base_features` of ``atoms``.
+            fold: per row, the publication fold whose model to use (cross-fitting);
+                None = the full models for every row.
+        """
+        if base is None:
+            base = base_features(atoms)
+        out = {}
+        for target, model in self.full.items():
+            if fold is None:
+                out[target] = model.predict(atoms, base=base)
+                continue
+            if target not in self.folds:
+                raise ValueError(
+                    f"no fold models for {target}; train with with_folds=True for cross-fitting"
+                )
+            fold = np.asarray(fold)
+            values = np.full(len(atoms), np.nan)
+            for k in np.unique(fold):
+                rows = np.flatnonzero(fold == k)
+                model_k = self.folds[target][int(k)]
+                values[rows] = model_k.predict(atoms.iloc[rows], base=base.iloc[rows])
+            out[target] = values
+        return pd.DataFrame(out, index=atoms.index)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write every model (xgboost UBJ + JSON) and a ``submodels.json`` index holding
+        the SHA-256 of each file."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        entries: dict[str, dict] = {}
+        for target, model in self.full.items():
+            names = {"full": model}
+            for k, m in enumerate(self.folds.get(target, [])):
+                names[f"fold_{k}"] = m
+            entries[target] = {}
+            for name, m in names.items():
+                sub = directory / target / name
+                m.save(sub)
+                entries[target][name] = {
+                    f: hashlib.sha256((sub / f).read_bytes()).hexdigest()
+                    for f in (_META_FILE, _MODEL_FILE)
+                }
+        index = {
+            "format": _SUBMODELS_FORMAT,
+            "format_version": _FORMAT_VERSION,
+            **_versions(),
+            "targets": self.targets,
+            "n_folds": self.n_folds,
+            "has_folds": {t: t in self.folds for t in self.targets},
+            "settings": self.settings,
+            "files": entries,
+        }
+        _write_text(directory / _SUBMODELS_FILE, json.dumps(index, indent=1) + "\n")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, check_version: bool = True) -> PropertySubmodels:
+        """Rebuild sub-models written by :meth:`save`; every file's hash is checked.
+
+        Raises:
+            ModelFileError: a file is missing, truncated or altered, or another version.
+        """
+        directory = Path(directory)
+        index = _read_json(directory / _SUBMODELS_FILE)
+        if index.get("format") != _SUBMODELS_FORMAT:
+            raise ModelFileError(f"{directory} does not hold NCE property sub-models")
+        if check_version:
+            _check_versions(index, directory)
+        try:
+            targets = [str(t) for t in index["targets"]]
+            n_folds = int(index["n_folds"])
+            files = index["files"]
+            full, folds = {}, {}
+            for target in targets:
+                for name, hashes in files[target].items():
+                    for f, digest in hashes.items():
+                        _read_checked(directory / target / name / f, digest)
+                full[target] = CompositionPropertyRegressor.load(
+                    directory / target / "full", check_version
+                )
+                if index["has_folds"][target]:
+                    folds[target] = [
+                        CompositionPropertyRegressor.load(
+                            directory / target / f"fold_{k}", check_version
+                        )
+                        for k in range(n_folds)
+                    ]
+            return cls(full, folds, n_folds, index.get("settings"))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ModelFileError(f"{directory / _SUBMODELS_FILE} is incomplete: {exc}") from exc

@@ -91,6 +91,152 @@ def data_info(as_json: bool = typer.Option(False, "--json", help="Print one JSON
         console.print(f"{target}: median {d['median']}, 5-95 % [{d['p05']}, {d['p95']}], range [{d['min']}, {d['max']}]")
 
 
+def _progress(quiet: bool):
+    """A status line for long jobs (silent with --quiet)."""
+    import contextlib
+
+    if quiet:
+        return contextlib.nullcontext(lambda _msg: None)
+
+    @contextlib.contextmanager
+    def status():
+        with err_console.status("working") as s:
+            yield s.update
+
+    return status()
+
+
+def _parse_params(text: Optional[str]) -> dict:
+    if not text:
+        return {}
+    try:
+        params = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--params is not JSON: {exc.msg}") from None
+    if not isinstance(params, dict):
+        raise UserError("--params must be a JSON object, e.g. '{\"max_depth\": 8}'")
+    return params
+
+
+@app.command()
+@user_errors
+def train(
+    extra_data: Optional[Path] = typer.Option(None, "--extra-data", help="Your measurements (CSV/Parquet, dataset schema) joined to the embedded data."),
+    only_extra: bool = typer.Option(False, "--only-extra", help="Train on --extra-data alone."),
+    params: Optional[str] = typer.Option(None, help="Model settings as JSON (e.g. from `nce tune`)."),
+    seed: int = typer.Option(0, help="Random seed (recorded in the MLflow run)."),
+    no_cv: bool = typer.Option(False, "--no-cv", help="Skip the grouped cross-validation (then the champion alias moves only if none exists)."),
+    output: Optional[Path] = typer.Option(None, help="Also keep the model folder here."),
+    quiet: bool = typer.Option(False, "--quiet"),
+) -> None:
+    """Fit the conductivity and Ea models on all data, log to MLflow, register nce-conductivity."""
+    from nce.pipelines.train import train as run_train
+
+    with _progress(quiet) as step:
+        result = run_train(extra_data, only_extra, _parse_params(params), seed, cross_validate=not no_cv, output=output, on_step=step)
+    for note in result["skipped"]:
+        err_console.print(f"skipped {note}", markup=False)
+    metrics = result.get("metrics", {})
+    console.print(f"run {result['run_id']}: {result['n_rows']} rows, data hash {result['data_hash'][:12]}")
+    if metrics:
+        console.print(
+            f"publication-grouped 5-fold: log10 sigma25 MAE {metrics['cv_log10_sigma25_mae']:.3f} "
+            f"(coverage {metrics['cv_log10_sigma25_coverage']:.3f}), Ea MAE {metrics['cv_Ea_eV_mae']:.3f} eV "
+            f"(coverage {metrics['cv_Ea_eV_coverage']:.3f})"
+        )
+    if "registered_version" in result:
+        console.print(f"registered nce-conductivity version {result['registered_version']}" + (" -> alias champion" if result["champion"] else " (champion kept: it scores better)"))
+
+
+@app.command()
+@user_errors
+def evaluate(
+    protocol: list[str] = typer.Option(["publication", "chemical_system", "family", "temporal"], "--protocol", help="publication, chemical_system, family, temporal (repeatable)."),
+    model: Optional[list[str]] = typer.Option(None, "--model", help="Only these models (repeatable); default all models and baselines."),
+    seed: int = typer.Option(0),
+    max_rows: Optional[int] = typer.Option(None, help="Evaluate on a random subset (quick look)."),
+    params: Optional[str] = typer.Option(None, help="NCE model settings as JSON."),
+    output: Optional[Path] = typer.Option(None, help="Write the summary table (CSV) here."),
+    quiet: bool = typer.Option(False, "--quiet"),
+) -> None:
+    """Cross-validate NCE, its ablation and the baselines under every protocol, in one run."""
+    from nce.pipelines.evaluate import PROTOCOLS, markdown_table, run_evaluation
+
+    bad = [p for p in protocol if p not in PROTOCOLS]
+    if bad:
+        raise UserError(f"unknown protocol {bad[0]!r}; choose from {', '.join(PROTOCOLS)}")
+    with _progress(quiet) as step:
+        result = run_evaluation(tuple(protocol), models=model, seed=seed, max_rows=max_rows, model_params=_parse_params(params), on_step=step)
+    console.print(markdown_table(result["summary"]), markup=False, soft_wrap=True)
+    for target, m in result["multi_publication"].items():
+        console.print(f"{target} on compositions measured by >= 2 publications ({m['n_pairs']} pairs): model MAE {m['model_mae']:.3f}, noise floor {m['noise_floor_mae']:.3f}")
+    if output:
+        result["summary"].to_csv(output, index=False)
+    console.print(f"MLflow run {result['run_id']}")
+
+
+@app.command()
+@user_errors
+def predict(
+    compositions: Optional[list[str]] = typer.Argument(None, help="Compositions, e.g. 70Li2S-30P2S5."),
+    input: Optional[Path] = typer.Option(None, "--input", help="CSV or Parquet with a 'composition' column."),
+    output: Optional[Path] = typer.Option(None, "--output", help="CSV or Parquet (by extension), written atomically."),
+    temperature_C: Optional[float] = typer.Option(None, "--temperature-C", help="Also give log10 sigma at this temperature."),
+    route: Optional[str] = typer.Option(None, help="melt_quench, ball_mill, solution, sputter, other."),
+    state: Optional[str] = typer.Option(None, help="glass, amorphous, glass_ceramic, amorphous_ceramic, crystalline."),
+    heat_treatment_C: Optional[float] = typer.Option(None, "--heat-treatment-C"),
+    model: Optional[str] = typer.Option(None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."),
+    neighbors: int = typer.Option(0, "--neighbors", help="List the K nearest measured glasses."),
+    strict: bool = typer.Option(False, "--strict", help="Any unusable row: exit 2, write nothing."),
+    quiet: bool = typer.Option(False, "--quiet"),
+) -> None:
+    """Predict log10 sigma25 and Ea with 90 % intervals for compositions."""
+    from nce.pipelines.predict import load_model, neighbors_frame, predict_frame, read_input, write_output
+
+    if bool(compositions) == bool(input):
+        raise UserError("give compositions as arguments or --input FILE (one of the two)")
+    frame = read_input(input) if input else pd_frame(compositions)
+    for column, value in (("temperature_C", temperature_C), ("route", route), ("state", state), ("heat_treatment_C", heat_treatment_C)):
+        if value is not None:
+            frame[column] = value
+    with _progress(quiet) as step:
+        nce_model = load_model(model, on_step=step)
+        result = predict_frame(nce_model, frame)
+    bad = result[result["error"] != ""]
+    if strict and len(bad):
+        first = bad.index[0]
+        raise UserError(f"row {first + 1}: {bad['error'].iloc[0]} ({len(bad)} unusable row(s); nothing written)")
+    if output:
+        write_output(result, output)
+        console.print(f"wrote {len(result)} rows to {output} ({len(bad)} with an error)")
+    else:
+        _print_predictions(result)
+    if neighbors > 0:
+        near = neighbors_frame(nce_model, frame, neighbors)
+        console.print(near.to_string(index=False), markup=False, soft_wrap=True)
+
+
+def pd_frame(compositions):
+    import pandas as pd
+
+    return pd.DataFrame({"composition": list(compositions)})
+
+
+def _print_predictions(result) -> None:
+    table = Table(show_lines=False)
+    show = [c for c in ("normalized_composition", "log10_sigma25", "log10_sigma25_lo", "log10_sigma25_hi", "Ea_eV", "Ea_eV_lo", "Ea_eV_hi",
+                        "log10_sigma_T", "Tg_K", "fragility_m", "nbo_fraction", "in_domain", "error") if c in result.columns]
+    for col in show:
+        table.add_column(col, overflow="fold")
+    for _, row in result.iterrows():
+        cells = []
+        for col in show:
+            v = row[col]
+            cells.append(f"{v:.3f}" if isinstance(v, float) and v == v else ("" if isinstance(v, float) else str(v)))
+        table.add_row(*cells)
+    console.print(table)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -171,3 +171,80 @@ def multi_publication_comparison(oof: pd.DataFrame, frame: pd.DataFrame, target:
         "noise_floor_mae": float((per_pub["y"] - others).abs().mean()),
         "model_mae": float((per_pub["pred"] - per_pub["y"]).abs().mean()),
     }
+
+
+def feature_sets(frame: pd.DataFrame, featurizer) -> dict[str, pd.DataFrame]:
+    """The three inputs models read: atomic fractions, NCE's features, NCE without physics."""
+    from nce.data.schema import element_columns
+    from nce.featurize.glass_chemistry import GlassChemistry
+    from nce.featurize.physics import PHYSICS_FEATURES
+    from nce.models.nce_model import measurement_features
+
+    nce = pd.concat([featurizer.fit_transform(frame, groups=frame["KOD"].to_numpy()).set_axis(frame.index), measurement_features(frame)], axis=1)
+    physics = set(GlassChemistry().feature_labels()) | set(PHYSICS_FEATURES)
+    return {
+        "atoms": frame[element_columns(frame)],
+        "nce": nce,
+        "nce_no_physics": nce[[c for c in nce.columns if c not in physics]],
+    }
+
+
+def markdown_table(summary: pd.DataFrame, slice_name: str = "all") -> str:
+    part = summary[summary["slice"] == slice_name]
+    cols = ["protocol", "target", "model", "n", "mae", "median_ae", "rmse", "r2", "spearman", "within", "coverage", "width"]
+    part = part[[c for c in cols if c in part.columns]]
+    lines = ["| " + " | ".join(part.columns) + " |", "|" + "---|" * len(part.columns)]
+    for _, row in part.iterrows():
+        cells = [f"{v:.3f}" if isinstance(v, float) and np.isfinite(v) else ("" if isinstance(v, float) else str(v)) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run_evaluation(
+    protocols=PROTOCOLS,
+    models: list[str] | None = None,
+    seed: int = 0,
+    max_rows: int | None = None,
+    model_params: dict | None = None,
+    featurizer_params: dict | None = None,
+    on_step: Callable[[str], None] = lambda _: None,
+) -> dict:
+    """Cross-validate every model under every protocol and log one MLflow run."""
+    import tempfile
+    from pathlib import Path
+
+    import mlflow
+
+    from nce.featurize.transformer import GlassFeaturizer
+    from nce.pipelines import tracking
+    from nce.pipelines.train import data_hash, training_frame
+
+    frame, _ = training_frame()
+    if max_rows is not None and max_rows < len(frame):
+        frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)
+    specs = [s for s in default_specs(model_params, seed) if models is None or s.name in models]
+    experiment_id = tracking.setup()
+    with mlflow.start_run(experiment_id=experiment_id, run_name="evaluate") as run:
+        mlflow.log_params({"seed": seed, "protocols": ",".join(protocols), "models": ",".join(s.name for s in specs),
+                           "n_rows": len(frame), **{f"model_{k}": v for k, v in (model_params or {}).items()}})
+        mlflow.set_tag("data_hash", data_hash(frame))
+        on_step("featurizing (sub-models cross-fitted by publication)")
+        sets = feature_sets(frame, GlassFeaturizer(random_state=seed, **(featurizer_params or {})))
+        oof = cross_validate(frame, sets, specs, protocols=protocols, on_step=on_step)
+        summary = summarize(oof, frame)
+        multi = {}
+        if "publication" in protocols and any(s.name == "nce_xgb" for s in specs):
+            for target in TARGETS:
+                multi[target] = multi_publication_comparison(oof, frame, target, "nce_xgb")
+        for _, r in summary[summary["slice"].isin(["all", "Li-S glasses"])].iterrows():
+            key = f"{r['protocol']}.{r['target']}.{r['model']}.{r['slice'].replace(' ', '_').replace('-', '')}"
+            for metric in ("mae", "coverage", "width", "r2"):
+                if metric in r and pd.notna(r[metric]):
+                    mlflow.log_metric(f"{key}.{metric}", float(r[metric]))
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            summary.to_csv(tmp / "summary.csv", index=False)
+            oof.to_csv(tmp / "oof_predictions.csv.gz", index=False)
+            (tmp / "summary.md").write_text(markdown_table(summary))
+            mlflow.log_artifacts(str(tmp), artifact_path="evaluation")
+        return {"run_id": run.info.run_id, "summary": summary, "multi_publication": multi, "n_rows": len(frame), "oof": oof}

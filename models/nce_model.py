@@ -1,0 +1,187 @@
+"""The unit NCE evaluates, saves and serves: featurizer + two interval models + domain.
+
+``NCEModel.fit`` featurizes the training glasses (sub-model features out of fold), fits a
+:class:`~nce.models.conformal.ConformalGBMRegressor` for log10 sigma25 and one for Ea, and an
+:class:`~nce.models.domain.ApplicabilityDomain` on the same features. A saved model is a
+folder: ``model.json`` (package version, feature list, data hash, training settings,
+conformal margins), xgboost UBJ files and the featurizer's own JSON/UBJ files. Nothing is
+unpickled; a file whose SHA-256 does not match ``model.json`` is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nce.data.arrhenius import log10_sigma_at
+from nce.models.conformal import ConformalGBMRegressor
+from nce.models.domain import ApplicabilityDomain
+
+FORMAT = "nce.conductivity_model"
+FORMAT_VERSION = 1
+TARGETS = {"log10_sigma25": "sigma", "Ea_eV": "ea"}
+#: sigma25 derived from a single 20 degC value or extrapolated along a fit counts less.
+DEFAULT_SOURCE_WEIGHTS = {"interpolated": 1.0, "extrapolated": 1.0, "from_20C": 1.0}
+
+
+class ModelFileError(ValueError):
+    """A saved model that is missing, tampered with, truncated or from another version."""
+
+
+def _package_version() -> str:
+    from nce import __version__
+
+    return __version__
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def measurement_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """How sigma25 was derived, as features; a prediction asks for an interpolated value.
+
+    Extrapolated and single-20-degC values differ systematically from interpolated ones
+    (benchmarks/RESULTS.md), so the model learns the offset instead of absorbing it.
+    """
+    source = frame["sigma25_source"].astype(str).to_numpy() if "sigma25_source" in frame else np.full(len(frame), "")
+    return pd.DataFrame(
+        {"sigma25_extrapolated": (source == "extrapolated").astype(float), "sigma25_from_20C": (source == "from_20C").astype(float)},
+        index=frame.index,
+    )
+
+
+def source_weights(frame: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
+    if "sigma25_source" not in frame:
+        return np.ones(len(frame))
+    return frame["sigma25_source"].map(weights).fillna(1.0).to_numpy(dtype=float)
+
+
+class NCEModel:
+    """Composition + processing -> log10 sigma25 and Ea with 90 % intervals and a domain flag.
+
+    Parameters
+    ----------
+    featurizer: an unfitted :class:`nce.featurize.transformer.GlassFeaturizer` (or any
+        transformer with ``fit_transform(X, groups=)``, ``transform``, ``save``, ``load``).
+    model_params: settings of the two :class:`ConformalGBMRegressor` (shared).
+    source_weights: sample weight per ``sigma25_source``.
+    random_state: seed for every model.
+    """
+
+    def __init__(self, featurizer, model_params: dict | None = None, source_weights: dict | None = None, random_state: int = 0):
+        self.featurizer = featurizer
+        self.model_params = model_params
+        self.source_weights = source_weights
+        self.random_state = random_state
+
+    def fit(self, frame: pd.DataFrame, groups=None, data_hash: str = ""):
+        groups = frame["KOD"].to_numpy() if groups is None else np.asarray(groups)
+        X = self.featurizer.fit_transform(frame, groups=groups)
+        X = pd.concat([X.set_axis(frame.index), measurement_features(frame)], axis=1)
+        self.feature_names_ = list(X.columns)
+        Xv = X.to_numpy(dtype=np.float32)
+        params = {**(self.model_params or {}), "random_state": self.random_state}
+        weights = source_weights(frame, {**DEFAULT_SOURCE_WEIGHTS, **(self.source_weights or {})})
+        self.models_ = {}
+        for target in TARGETS:
+            y = frame[target].to_numpy(dtype=float)
+            ok = np.isfinite(y)
+            w = weights[ok] if target == "log10_sigma25" else None
+            self.models_[target] = ConformalGBMRegressor(**params).fit(Xv[ok], y[ok], groups=groups[ok], sample_weight=w)
+        self.domain_ = ApplicabilityDomain(random_state=self.random_state).fit(Xv, groups=groups)
+        self.training_reference_ = frame[[c for c in ("KOD", "GLASNO", "first_author", "year", "composition", "log10_sigma25", "Ea_eV", "source") if c in frame]].reset_index(drop=True)
+        self.data_hash_ = data_hash
+        self.n_train_ = len(frame)
+        return self
+
+    def features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        X = self.featurizer.transform(frame).set_axis(frame.index)
+        return pd.concat([X, measurement_features(frame.drop(columns="sigma25_source", errors="ignore"))], axis=1)[self.feature_names_]
+
+    def predict(self, frame: pd.DataFrame, features: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Output columns of DESIGN.md's predict contract (numbers only; no parsing here)."""
+        X = self.features(frame) if features is None else features
+        Xv = X.to_numpy(dtype=np.float32)
+        out = pd.DataFrame(index=frame.index)
+        for target in TARGETS:
+            model = self.models_[target]
+            out[target] = model.predict(Xv)
+            out[f"{target}_lo"], out[f"{target}_hi"] = model.predict_interval(Xv)
+        out["Ea_eV"] = out["Ea_eV"].clip(lower=0.0)
+        out["Ea_eV_lo"] = out["Ea_eV_lo"].clip(lower=0.0)
+        if "temperature_C" in frame:
+            T = pd.to_numeric(frame["temperature_C"], errors="coerce").to_numpy(dtype=float)
+            out["log10_sigma_T"] = log10_sigma_at(out["log10_sigma25"], out["Ea_eV"], T)
+        for col in ("Tg_K", "fragility_m", "nbo_fraction"):
+            out[col] = X[col].to_numpy() if col in X else np.nan
+        out["in_domain"] = self.domain_.in_domain(Xv)
+        return out
+
+    def neighbors(self, frame: pd.DataFrame, k: int) -> pd.DataFrame:
+        """The k nearest measured training glasses of each row, with their values and sources."""
+        dist, idx = self.domain_.kneighbors(self.features(frame).to_numpy(dtype=np.float32), k)
+        rows = []
+        for i, (d_row, i_row) in enumerate(zip(dist, idx)):
+            for rank, (d, j) in enumerate(zip(d_row, i_row), start=1):
+                rows.append({"query_row": frame.index[i], "rank": rank, "distance": float(d), **self.training_reference_.iloc[j].to_dict()})
+        return pd.DataFrame(rows)
+
+    # -- persistence ---------------------------------------------------------------------
+    def save(self, directory) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.featurizer.save(directory / "featurizer")
+        for target, name in TARGETS.items():
+            self.models_[target].save(directory, name)
+        self.domain_.save(directory / "domain")
+        self.training_reference_.to_csv(directory / "training_reference.csv", index=False)
+        files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != "model.json")
+        meta = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "nce_version": _package_version(),
+            "featurizer_class": f"{type(self.featurizer).__module__}.{type(self.featurizer).__name__}",
+            "params": {"model_params": self.model_params, "source_weights": self.source_weights, "random_state": self.random_state},
+            "feature_names": self.feature_names_,
+            "data_hash": self.data_hash_,
+            "n_train": self.n_train_,
+            "margins": {t: self.models_[t].margin_ for t in TARGETS},
+            "files": {str(p.relative_to(directory)): _sha256(p) for p in files},
+        }
+        (directory / "model.json").write_text(json.dumps(meta, indent=1))
+        return directory
+
+    @classmethod
+    def load(cls, directory) -> "NCEModel":
+        directory = Path(directory)
+        try:
+            meta = json.loads((directory / "model.json").read_text())
+        except FileNotFoundError:
+            raise ModelFileError(f"no model.json in {directory}") from None
+        except json.JSONDecodeError as exc:
+            raise ModelFileError(f"{directory / 'model.json'} is not valid JSON ({exc.msg})") from None
+        if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
+            raise ModelFileError(f"{directory} is not an NCE conductivity model of format {FORMAT_VERSION}")
+        if meta.get("nce_version") != _package_version():
+            raise ModelFileError(f"model was saved by nce {meta.get('nce_version')}, this is nce {_package_version()}; retrain with `nce train`")
+        for rel, digest in meta["files"].items():
+            path = directory / rel
+            if not path.is_file() or _sha256(path) != digest:
+                raise ModelFileError(f"model file {rel} is missing or altered (checksum mismatch)")
+        module, _, name = meta["featurizer_class"].rpartition(".")
+        if not module.startswith("nce."):
+            raise ModelFileError(f"refusing featurizer class {meta['featurizer_class']!r} outside nce")
+        featurizer_cls = getattr(__import__(module, fromlist=[name]), name)
+        self = cls(featurizer_cls.load(directory / "featurizer"), **meta["params"])
+        self.feature_names_ = meta["feature_names"]
+        self.models_ = {t: ConformalGBMRegressor.load(directory, n) for t, n in TARGETS.items()}
+        self.domain_ = ApplicabilityDomain.load(directory / "domain")
+        self.training_reference_ = pd.read_csv(directory / "training_reference.csv")
+        self.data_hash_ = meta["data_hash"]
+        self.n_train_ = meta["n_train"]
+        return self

@@ -1,0 +1,48 @@
+"""MLflow set-up: where runs go, the experiment, the registered model and its alias.
+
+Tracking URI from ``MLFLOW_TRACKING_URI``; otherwise the local store in ``./mlruns``:
+backend ``sqlite:///mlruns/mlflow.db``, artifacts under ``mlruns/artifacts`` (MLflow 3.13+
+refuses the old plain-folder store unless told otherwise, so NCE does not use it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+EXPERIMENT = "nce"
+REGISTERED_MODEL = "nce-conductivity"
+CHAMPION_ALIAS = "champion"
+
+
+def local_store() -> Path:
+    return Path(os.environ.get("NCE_MLRUNS_DIR", "mlruns")).resolve()
+
+
+def tracking_uri() -> str:
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    store = local_store()
+    store.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{store / 'mlflow.db'}"
+
+
+def setup(experiment: str = EXPERIMENT):
+    """Point MLflow at the store and return the experiment id (created on first use)."""
+    import logging
+
+    import mlflow
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    existing = mlflow.get_experiment_by_name(experiment)
+    if existing is not None:
+        return existing.experiment_id
+    artifact_location = None
+    if uri.startswith("sqlite:///") and not os.environ.get("MLFLOW_TRACKING_URI"):
+        artifact_location = (local_store() / "artifacts").as_uri()
+    return mlflow.create_experiment(experiment, artifact_location=artifact_location)
