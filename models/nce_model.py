@@ -84,6 +84,7 @@ class NCEModel:
         X = self.featurizer.fit_transform(frame, groups=groups)
         X = pd.concat([X.set_axis(frame.index), measurement_features(frame)], axis=1)
         self.feature_names_ = list(X.columns)
+        self.train_features_ = X  # out-of-fold sub-model features of the training rows (not saved)
         Xv = X.to_numpy(dtype=np.float32)
         params = {**(self.model_params or {}), "random_state": self.random_state}
         weights = source_weights(frame, {**DEFAULT_SOURCE_WEIGHTS, **(self.source_weights or {})})

@@ -73,7 +73,7 @@ def grouped_cv_metrics(model, frame: pd.DataFrame, seed: int, on_step: Callable[
     from nce.models.conformal import ConformalGBMRegressor
     from nce.pipelines.metrics import regression_metrics
 
-    X = model.featurizer.transform(frame)[model.feature_names_].to_numpy(dtype=np.float32)
+    X = model.train_features_.to_numpy(dtype=np.float32)
     groups = frame["KOD"].to_numpy()
     oof = pd.DataFrame(index=frame.index)
     metrics = {}

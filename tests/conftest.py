@@ -1,0 +1,61 @@
+"""Shared fixtures: a private MLflow store and a small, quickly trained NCE model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+#: Sub-models and boosters shrunk so the pipeline tests run in seconds, not minutes.
+SMALL_FEATURIZER = {"max_rows_per_table": 1500, "submodel_params": {"n_estimators": 25}, "n_jobs": 1}
+SMALL_MODEL = {"n_estimators": 40, "learning_rate": 0.15, "n_jobs": 1}
+
+
+@pytest.fixture(scope="session")
+def mlflow_store(tmp_path_factory):
+    """Point NCE's MLflow at a private sqlite store for the whole session."""
+    store = tmp_path_factory.mktemp("mlruns")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NCE_MLRUNS_DIR", str(store))
+    mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+    yield store
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def measurements_csv(tmp_path_factory) -> str:
+    """400 SciGlass glasses written as a user's measurement file (the --extra-data schema)."""
+    from nce.data.datasets import load_conductivity
+    from nce.featurize import parse_many
+
+    cond = load_conductivity()
+    cond = cond[cond["sigma25_source"] == "interpolated"].sample(n=900, random_state=1)
+    ok = [not isinstance(p, Exception) and bool(p.components) for p in parse_many(cond["composition"].tolist())]
+    rows = cond[ok].head(400)
+    path = tmp_path_factory.mktemp("extra") / "measurements.csv"
+    pd.DataFrame({
+        "composition": rows["composition"].to_numpy(),
+        "temperature_C": 25.0,
+        "sigma_S_cm": 10 ** rows["log10_sigma25"].to_numpy(),
+        "Ea_eV": rows["Ea_eV"].to_numpy(),
+        "citation": [f"KOD {k}" for k in rows["KOD"]],
+    }).to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def small_model_dir(tmp_path_factory):
+    """A small NCE model trained on a SciGlass subset, saved as a folder."""
+    from nce.featurize.transformer import GlassFeaturizer
+    from nce.models.nce_model import NCEModel
+    from nce.pipelines.train import training_frame
+
+    frame, _ = training_frame()
+    frame = frame.sample(n=2500, random_state=0).reset_index(drop=True)
+    model = NCEModel(GlassFeaturizer(**SMALL_FEATURIZER), model_params=SMALL_MODEL).fit(frame)
+    return model.save(tmp_path_factory.mktemp("model") / "nce_model")
+
+
+@pytest.fixture()
+def rng():
+    return np.random.default_rng(0)
