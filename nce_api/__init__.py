@@ -11,4 +11,25 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+
+def predict(compositions, model: str | None = None, **processing):
+    """Predict for compositions; returns the ``nce predict`` columns as a DataFrame.
+
+    ``processing`` takes ``route``, ``state``, ``heat_treatment_C`` and ``temperature_C``,
+    each a scalar for all rows or a sequence with one value per row. ``model`` is a model
+    folder or MLflow URI (default: the registered champion, trained on first use).
+    """
+    import pandas as pd
+
+    from nce.pipelines.predict import load_model, predict_frame
+
+    texts = [compositions] if isinstance(compositions, str) else list(compositions)
+    frame = pd.DataFrame({"composition": texts})
+    for key, value in processing.items():
+        if key not in ("route", "state", "heat_treatment_C", "temperature_C"):
+            raise TypeError(f"unknown processing argument {key!r}")
+        frame[key] = value
+    return predict_frame(load_model(model), frame)
+
+
+__all__ = ["__version__", "predict"]

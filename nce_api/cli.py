@@ -223,18 +223,29 @@ def pd_frame(compositions):
 
 
 def _print_predictions(result) -> None:
-    table = Table(show_lines=False)
-    show = [c for c in ("normalized_composition", "log10_sigma25", "log10_sigma25_lo", "log10_sigma25_hi", "Ea_eV", "Ea_eV_lo", "Ea_eV_hi",
-                        "log10_sigma_T", "Tg_K", "fragility_m", "nbo_fraction", "in_domain", "error") if c in result.columns]
-    for col in show:
-        table.add_column(col, overflow="fold")
+    """One column per composition, one row per output field (readable for a few rows)."""
+
+    def fmt(v, digits=3):
+        return f"{v:.{digits}f}" if isinstance(v, float) and v == v else ("" if isinstance(v, float) else str(v))
+
+    from rich.markup import escape
+
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("field")
     for _, row in result.iterrows():
-        cells = []
-        for col in show:
-            v = row[col]
-            cells.append(f"{v:.3f}" if isinstance(v, float) and v == v else ("" if isinstance(v, float) else str(v)))
-        table.add_row(*cells)
-    console.print(table)
+        table.add_column(escape(str(row["composition"])), overflow="fold")
+    fields = [("normalized_composition", lambda r: fmt(r["normalized_composition"]))]
+    for target, unit in (("log10_sigma25", "S/cm"), ("Ea_eV", "eV")):
+        fields.append((f"{target} [{target}_lo, {target}_hi] (90 %)",
+                       lambda r, t=target: "" if r["error"] else f"{fmt(r[t])} [{fmt(r[t + '_lo'])}, {fmt(r[t + '_hi'])}]"))
+    if "log10_sigma_T" in result:
+        fields.append(("log10_sigma_T at temperature_C", lambda r: "" if r["error"] else f"{fmt(r['log10_sigma_T'])} at {fmt(float(r['temperature_C']), 0)} degC"))
+    fields += [("Tg_K", lambda r: fmt(r["Tg_K"], 0)), ("fragility_m", lambda r: fmt(r["fragility_m"], 1)),
+               ("nbo_fraction", lambda r: fmt(r["nbo_fraction"])), ("in_domain", lambda r: "" if r["error"] else str(bool(r["in_domain"]))),
+               ("error", lambda r: r["error"])]
+    for label, get in fields:
+        table.add_row(escape(label), *[escape(get(r)) for _, r in result.iterrows()])
+    Console(width=max(100, 34 + 30 * len(result))).print(table) if not console.is_terminal else console.print(table)
 
 
 def main() -> None:  # pragma: no cover
