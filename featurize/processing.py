@@ -24,6 +24,7 @@ __all__ = [
     "ProcessingError",
     "heat_treatment_column",
     "processing_features",
+    "row_label",
     "vocabulary_column",
 ]
 
@@ -40,6 +41,11 @@ ABSOLUTE_ZERO_C = -273.15
 
 class ProcessingError(ValueError):
     """A processing value outside the vocabulary or not a temperature; names the row."""
+
+
+def row_label(label) -> str:
+    """repr of an index label without numpy's type wrapper (``7``, not ``np.int64(7)``)."""
+    return repr(label.item() if isinstance(label, np.generic) else label)
 
 
 def _missing(values: pd.Series) -> np.ndarray:
@@ -67,7 +73,7 @@ def vocabulary_column(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ProcessingError(
-            f"row {frame.index[i]!r}: unknown {column} {raw.iloc[i]!r}; "
+            f"row {row_label(frame.index[i])}: unknown {column} {raw.iloc[i]!r}; "
             f"choose from {', '.join(vocabulary)} ({int(bad.sum())} row(s) affected)"
         )
     return norm
@@ -88,7 +94,7 @@ def heat_treatment_column(frame: pd.DataFrame, column: str = "heat_treatment_C")
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ProcessingError(
-            f"row {frame.index[i]!r}: {column} {raw.iloc[i]!r} is not a temperature in °C "
+            f"row {row_label(frame.index[i])}: {column} {raw.iloc[i]!r} is not a temperature in °C "
             f"(a number above {ABSOLUTE_ZERO_C}); leave it empty for no heat treatment"
         )
     return np.where(missing, np.nan, values)

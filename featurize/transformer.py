@@ -45,7 +45,7 @@ from nce.featurize.composition import CompositionError, parse_many
 from nce.featurize.element_properties import FastElementFeatures
 from nce.featurize.glass_chemistry import GlassChemistry
 from nce.featurize.physics import PHYSICS_FEATURES, physics_features
-from nce.featurize.processing import PROCESSING_FEATURES, processing_features
+from nce.featurize.processing import PROCESSING_FEATURES, processing_features, row_label
 from nce.models.property_models import (
     ModelFileError,
     PropertySubmodels,
@@ -175,7 +175,7 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise ValueError(
-                    f"row {X.index[i]!r}: atomic fractions must be finite, non-negative and "
+                    f"row {row_label(X.index[i])}: atomic fractions must be finite, non-negative and "
                     f"not all zero ({int(bad.sum())} row(s) affected)"
                 )
             return pd.DataFrame(values / total[:, None], index=X.index, columns=cols)
@@ -183,7 +183,7 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
             atoms, errors = atoms_frame(X["composition"], index=X.index)
             bad = [i for i, e in enumerate(errors) if e is not None]
             if bad:
-                shown = "; ".join(f"row {X.index[i]!r}: {errors[i]}" for i in bad[:5])
+                shown = "; ".join(f"row {row_label(X.index[i])}: {errors[i]}" for i in bad[:5])
                 raise ValueError(f"{len(bad)} composition(s) cannot be read: {shown}")
             return atoms
         raise ValueError(
@@ -196,8 +196,18 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
         given = self.submodels
         if given is None:
             current = getattr(self, "submodels_", None)
-            if current is not None and (current.has_folds or not need_folds):
-                return current  # refitting: the tables have not changed
+            settings = {
+                "max_rows_per_table": self.max_rows_per_table,
+                "params": dict(self.submodel_params or {}),
+                "random_state": self.random_state,
+            }
+            if (
+                current is not None
+                and current.settings == settings
+                and current.n_folds == self.n_folds
+                and (current.has_folds or not need_folds)
+            ):
+                return current  # refit with unchanged settings: the tables have not changed
             return PropertySubmodels.train(
                 with_folds=need_folds,
                 n_folds=self.n_folds,
@@ -356,17 +366,28 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
 
     # -- persistence -------------------------------------------------------------------
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, directory: str | Path, include_folds: bool = False) -> Path:
         """Write ``featurizer.json`` and the sub-models (xgboost UBJ + JSON) to ``directory``.
 
         No pickle: everything is JSON or xgboost's own format, with SHA-256 hashes.
+
+        Args:
+            directory: target folder (created).
+            include_folds: also write the publication-fold sub-models (needed only to
+                ``fit_transform`` again with the loaded featurizer; ``transform`` uses the
+                full ones). They are five times the size of the full models.
         """
         import nce
 
         check_is_fitted(self, "feature_names_out_")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.submodels_.save(directory / _SUBMODEL_DIR)
+        submodels = self.submodels_
+        if not include_folds and submodels.folds:
+            submodels = PropertySubmodels(
+                submodels.full, None, submodels.n_folds, submodels.settings
+            )
+        submodels.save(directory / _SUBMODEL_DIR)
         index = directory / _SUBMODEL_DIR / "submodels.json"
         params = self.get_params()
         params["submodels"] = None  # stored beside, restored by load

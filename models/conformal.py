@@ -129,6 +129,10 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
             return [HistGradientBoostingRegressor(loss="quantile", quantile=q, **common) for q in quantiles]
         raise ValueError(f"unknown backend {self.backend!r}")
 
+    def point_estimator(self):
+        """An unfitted point model with this estimator's settings (for quick scoring)."""
+        return self._make()
+
     def _quantile_predict(self, X) -> np.ndarray:
         if self.backend == "xgboost":
             out = np.asarray(self.quantile_model_.predict(X), dtype=float).reshape(len(X), -1)
@@ -143,7 +147,7 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         alpha = 1.0 - self.coverage
-        self.point_model_ = self._make()
+        self.point_model_ = self.point_estimator()
         self.point_model_.fit(X, y, sample_weight=w)
         calib = split_groups(groups, self.calibration_fraction, self.random_state)
         proper = ~calib

@@ -109,6 +109,8 @@ def _progress(quiet: bool):
 def _parse_params(text: Optional[str]) -> dict:
     if not text:
         return {}
+    if Path(text).is_file():
+        text = Path(text).read_text()
     try:
         params = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -123,7 +125,7 @@ def _parse_params(text: Optional[str]) -> dict:
 def train(
     extra_data: Optional[Path] = typer.Option(None, "--extra-data", help="Your measurements (CSV/Parquet, dataset schema) joined to the embedded data."),
     only_extra: bool = typer.Option(False, "--only-extra", help="Train on --extra-data alone."),
-    params: Optional[str] = typer.Option(None, help="Model settings as JSON (e.g. from `nce tune`)."),
+    params: Optional[str] = typer.Option(None, help="Model settings as JSON text or a JSON file (e.g. best_params from `nce tune`)."),
     seed: int = typer.Option(0, help="Random seed (recorded in the MLflow run)."),
     no_cv: bool = typer.Option(False, "--no-cv", help="Skip the grouped cross-validation (then the champion alias moves only if none exists)."),
     output: Optional[Path] = typer.Option(None, help="Also keep the model folder here."),
@@ -220,6 +222,36 @@ def pd_frame(compositions):
     import pandas as pd
 
     return pd.DataFrame({"composition": list(compositions)})
+
+
+@app.command()
+@user_errors
+def tune(
+    n_trials: int = typer.Option(30, "--n-trials", help="Finished trials the study should hold (a resumed study runs only the rest)."),
+    study_name: str = typer.Option("nce-conductivity", "--study-name"),
+    storage: Optional[str] = typer.Option(None, help="Optuna storage: RDB URL, or a *.journal file for several local workers (default SQLite in mlruns/)."),
+    timeout_s: Optional[float] = typer.Option(None, "--timeout-s", help="Stop starting trials after this many seconds."),
+    seed: int = typer.Option(0),
+    quiet: bool = typer.Option(False, "--quiet"),
+) -> None:
+    """Search boosting settings with Optuna on training folds only (nested), resumable."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from nce.pipelines.tune import tune as run_tune
+
+    if n_trials < 1:
+        raise UserError("--n-trials must be at least 1")
+    with Progress(TextColumn("tuning"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err_console, disable=quiet) as bar:
+        task = bar.add_task("", total=n_trials)
+
+        def on_trial(done, total, best):
+            bar.update(task, completed=done, description=f"best MAE {best:.3f}" if best is not None else "")
+
+        result = run_tune(n_trials, study_name, storage, seed, timeout_s, on_trial=on_trial)
+    console.print(f"study {study_name}: {result['n_finished']} finished trials; best inner-CV MAE {result['best_inner_cv_mae']:.3f}, "
+                  f"held-out publications {result['held_out_fold_mae']:.3f}")
+    console.print(f"best settings written to {result['params_file']}; use them with: nce train --params {result['params_file']}", markup=False)
 
 
 def _print_predictions(result) -> None:

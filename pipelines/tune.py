@@ -1,0 +1,135 @@
+"""``nce tune``: Optuna search of the boosting settings, nested so no test fold is seen.
+
+The publications of one outer fold (5-fold grouped by KOD, fold 0) are held out for the
+whole study; trials are scored by 3-fold publication-grouped CV on the rest, and only the
+best setting is scored once on the held-out fold. Storage: SQLite under ``mlruns/`` for
+one process, Optuna's journal file for several local workers (SQLite locks under parallel
+writers), any RDB URL (PostgreSQL) for a team. The same study name resumes the study.
+Each trial is an MLflow child run of the study's run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold
+
+from nce.models.conformal import ConformalGBMRegressor
+from nce.pipelines.errors import UserError
+
+TARGET = "log10_sigma25"
+
+
+def open_storage(storage: str | None):
+    """An Optuna storage from a URL, a ``*.journal`` path, or the default SQLite file."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    from nce.pipelines.tracking import local_store
+
+    if storage is None:
+        local_store().mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{local_store() / 'optuna.db'}"
+    if storage.startswith("journal:") or storage.endswith(".journal"):
+        path = Path(storage.removeprefix("journal:"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(path)))
+    if "://" not in storage:
+        raise UserError(f"--storage {storage!r}: give an RDB URL (sqlite:///..., postgresql://...) or a *.journal file")
+    try:
+        return optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=120)
+    except Exception as exc:  # sqlalchemy raises many types for a bad URL
+        raise UserError(f"cannot open Optuna storage {storage!r}: {str(exc).splitlines()[0]}") from None
+
+
+def suggest_params(trial) -> dict:
+    return {
+        "n_estimators": trial.suggest_int("n_estimators", 150, 1200, log=True),
+        "max_depth": trial.suggest_int("max_depth", 3, 10),
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.2, 1.0),
+        "min_child_weight": trial.suggest_float("min_child_weight", 0.5, 20.0, log=True),
+        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
+        "loss": trial.suggest_categorical("loss", ["absolute_error", "squared_error"]),
+    }
+
+
+def _point_mae(params: dict, X, y, train, test, seed) -> float:
+    model = ConformalGBMRegressor(**params, random_state=seed).point_estimator().fit(X[train], y[train])
+    return float(np.abs(model.predict(X[test]) - y[test]).mean())
+
+
+def tune(
+    n_trials: int = 30,
+    study_name: str = "nce-conductivity",
+    storage: str | None = None,
+    seed: int = 0,
+    timeout_s: float | None = None,
+    featurizer_params: dict | None = None,
+    max_rows: int | None = None,
+    on_trial: Callable[[int, int, float | None], None] = lambda done, total, best: None,
+) -> dict:
+    """Run trials until the study holds ``n_trials`` finished ones; returns the best setting."""
+    import mlflow
+    import optuna
+
+    from nce.featurize.transformer import GlassFeaturizer
+    from nce.models.nce_model import measurement_features
+    from nce.pipelines import tracking
+    from nce.pipelines.train import data_hash, training_frame
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    frame, _ = training_frame()
+    if max_rows is not None and max_rows < len(frame):
+        frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)
+    frame = frame[frame[TARGET].notna()].reset_index(drop=True)
+    groups = frame["KOD"].to_numpy()
+    outer_train, outer_test = next(GroupKFold(5).split(frame, groups=groups))
+    featurizer = GlassFeaturizer(random_state=seed, progress=False, **(featurizer_params or {}))
+    X = pd.concat([featurizer.fit_transform(frame, groups=groups).set_axis(frame.index), measurement_features(frame)], axis=1).to_numpy(np.float32)
+    y = frame[TARGET].to_numpy(dtype=float)
+    inner = list(GroupKFold(3).split(outer_train, groups=groups[outer_train]))
+
+    study = optuna.create_study(study_name=study_name, storage=open_storage(storage), direction="minimize",
+                                sampler=optuna.samplers.TPESampler(seed=seed), load_if_exists=True)
+    finished = lambda: sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.get_trials(deepcopy=False))  # noqa: E731
+    experiment_id = tracking.setup()
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"tune {study_name}") as parent:
+        mlflow.log_params({"study_name": study_name, "seed": seed, "n_trials": n_trials, "n_rows": len(frame), "target": TARGET})
+        mlflow.set_tag("data_hash", data_hash(frame))
+
+        def objective(trial):
+            params = suggest_params(trial)
+            with mlflow.start_run(experiment_id=experiment_id, run_name=f"trial {trial.number}", nested=True):
+                mlflow.log_params(params)
+                scores = [
+                    _point_mae(params, X, y, outer_train[tr], outer_train[te], seed) for tr, te in inner
+                ]
+                score = float(np.mean(scores))
+                mlflow.log_metric("inner_cv_mae", score)
+            return score
+
+        def callback(study_, trial):
+            best = study_.best_value if finished() else None
+            on_trial(finished(), n_trials, best)
+
+        remaining = max(0, n_trials - finished())
+        if remaining:
+            study.optimize(objective, n_trials=remaining, timeout=timeout_s, callbacks=[callback], gc_after_trial=True)
+        if not finished():
+            raise UserError(f"study {study_name!r} has no finished trial yet")
+        best = dict(study.best_params)
+        held_out = _point_mae(best, X, y, outer_train, outer_test, seed)
+        mlflow.log_metrics({"best_inner_cv_mae": study.best_value, "held_out_fold_mae": held_out})
+        mlflow.log_dict(best, "best_params.json")
+        out = tracking.local_store() / f"best_params_{study_name}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(best, indent=1))
+        return {"best_params": best, "best_inner_cv_mae": study.best_value, "held_out_fold_mae": held_out,
+                "n_finished": finished(), "params_file": str(out), "run_id": parent.info.run_id}
