@@ -15,6 +15,11 @@ and prints a markdown table. The property sub-models are trained on the full tab
 (timed and reported) unless ``--submodels DIR`` points at saved ones.
 
     python benchmarks/featurize.py [--n 100000] [--matminer-n 500] [--submodels DIR]
+                                   [--cv] [--write-results]
+
+``--cv`` adds the grouped 5-fold CV of the four sub-models on the full tables (minutes);
+``--write-results`` puts everything under "## Featurization and physics sub-models" in
+benchmarks/RESULTS.md (other sections are left alone).
 """
 
 from __future__ import annotations
@@ -87,6 +92,30 @@ def _clear_parse_cache() -> None:
         cached.cache_clear()
 
 
+def cross_validation_rows(n_jobs: int) -> list[tuple]:
+    """Grouped 5-fold CV (GroupKFold by KOD) of the four sub-models on the full tables."""
+    from nce.data.schema import read_table
+    from nce.models.property_models import (
+        DEFAULT_HYPERPARAMS,
+        PROPERTY_TABLES,
+        CompositionPropertyRegressor,
+        grouped_oof_predictions,
+    )
+
+    out = []
+    for target, table_name in PROPERTY_TABLES.items():
+        table = read_table(table_name)
+        estimator = CompositionPropertyRegressor.for_target(target, n_jobs=n_jobs)
+        start = time.perf_counter()
+        y, oof = grouped_oof_predictions(table, target, 5, estimator)
+        seconds = time.perf_counter() - start
+        err = np.abs(y - oof)
+        out.append((target, table_name, len(y), table["KOD"].nunique(), err.mean(),
+                    np.median(err), np.mean(np.abs(y - y.mean())), seconds,
+                    DEFAULT_HYPERPARAMS[target]))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from nce.data.schema import read_table
     from nce.featurize.transformer import GlassFeaturizer, atoms_frame
@@ -97,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--matminer-n", type=int, default=500, help="rows for matminer")
     parser.add_argument("--submodels", help="folder of saved PropertySubmodels (skip training)")
     parser.add_argument("--save-submodels", help="save the trained sub-models here")
+    parser.add_argument("--cv", action="store_true",
+                        help="also run grouped 5-fold CV of the sub-models (slow)")
+    parser.add_argument("--write-results", action="store_true",
+                        help="write the section of benchmarks/RESULTS.md")
     parser.add_argument("--n-jobs", type=int, default=2, help="xgboost threads")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -111,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         submodels = PropertySubmodels.train(with_folds=False, n_jobs=args.n_jobs)
         seconds = time.perf_counter() - start
         n_train = sum(m.n_train_ for m in submodels.full.values())
-        rows.append(("train 4 sub-models (full tables, no folds)", n_train, seconds))
+        rows.append(("train the 4 sub-models (full tables, no fold models)", n_train, seconds))
         if args.save_submodels:
             submodels.save(args.save_submodels)
 
@@ -137,25 +170,55 @@ def main(argv: list[str] | None = None) -> int:
     frame = pd.DataFrame({"composition": [t for t, e in zip(texts, errors) if e is None]})
     start = time.perf_counter()
     featurizer.transform(frame)
-    rows.append(("GlassFeaturizer.transform, text (parse + featurize)", len(frame),
-                 time.perf_counter() - start))
+    text_seconds = time.perf_counter() - start
+    rows.append(("GlassFeaturizer.transform, text (parse + featurize)", len(frame), text_seconds))
 
     sample = atoms.sample(min(args.matminer_n, len(atoms)), random_state=args.seed)
     seconds, n_matminer = matminer_rate(sample)
-    rows.append((f"matminer magpie+stoichiometry+valence ({n_matminer} features)",
-                 len(sample), seconds))
+    rows.append((f"matminer ElementProperty(magpie) + Stoichiometry + ValenceOrbital, "
+                 f"n_jobs=1 ({n_matminer} features)", len(sample), seconds))
 
-    cpu = os.cpu_count()
-    print(f"\nFeaturization benchmark: {args.n:,} random compositions, {cpu} CPUs, "
-          f"xgboost threads {args.n_jobs}, {features.shape[1]} GlassFeaturizer features\n")
-    print("| step | rows | seconds | rows/s |")
-    print("|---|---:|---:|---:|")
-    for name, n, s in rows:
-        print(f"| {name} | {n:,} | {s:.2f} | {n / s:,.0f} |")
-    text_rate = rows[-2][1] / rows[-2][2]
+    lines = [
+        f"Featurization: {args.n:,} random compositions from the conductivity table's "
+        f"component space; {os.cpu_count()} CPUs, xgboost threads {args.n_jobs}; "
+        f"GlassFeaturizer gives {features.shape[1]} features. "
+        "(`python benchmarks/featurize.py --cv --write-results`)",
+        "",
+        "| step | rows | seconds | rows/s |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {name} | {n:,} | {s:.2f} | {n / s:,.0f} |" for name, n, s in rows]
+    text_rate = len(frame) / text_seconds
     mm_rate = rows[-1][1] / rows[-1][2]
-    print(f"\nGlassFeaturizer (text input) is {text_rate / mm_rate:,.0f}x matminer's rate; "
-          f"{args.n:,} compositions from text in {rows[-2][2]:.1f} s (target <= 20 s).")
+    lines += [
+        "",
+        f"GlassFeaturizer from text: {text_rate / mm_rate:,.0f}x matminer's rate per "
+        f"composition; {len(frame):,} compositions in {text_seconds:.1f} s (target <= 20 s).",
+    ]
+    if args.cv:
+        lines += [
+            "",
+            "Property sub-models, grouped 5-fold CV (GroupKFold by publication KOD), full "
+            "tables:",
+            "",
+            "| target | table | rows | publications | MAE | median AE | MAE of the mean "
+            "| CV seconds |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        cv = cross_validation_rows(args.n_jobs)
+        lines += [
+            f"| {t} | {tab} | {n:,} | {p:,} | {mae:.4g} | {med:.4g} | {base:.4g} | {s:.0f} |"
+            for t, tab, n, p, mae, med, base, s, _ in cv
+        ]
+        lines += ["", "Hyperparameters (`DEFAULT_HYPERPARAMS`; all `tree_method=hist`):", ""]
+        lines += [f"- {t}: `{params}`" for t, *_, params in cv]
+    body = "\n".join(lines)
+    print("\n" + body)
+    if args.write_results:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from results_md import write_section
+
+        write_section("Featurization and physics sub-models", body)
     return 0
 
 

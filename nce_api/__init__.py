@@ -4,7 +4,13 @@ The package root holds only the version and the public API; the work lives in
 ``nce.data`` -> ``nce.featurize`` -> ``nce.models`` -> ``nce.pipelines``.
 """
 
+import os as _os
 from importlib.metadata import PackageNotFoundError, version as _version
+
+# libgomp threads spin while waiting; when other processes share the cores that made
+# 2-thread xgboost fits up to 40x slower. Passive waiting avoids the collapse; it must be
+# set before xgboost loads, which importing any nce module does first. A user's value wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
     __version__ = _version("nce")

@@ -215,9 +215,8 @@ def run_evaluation(
 
     import mlflow
 
-    from nce.featurize.transformer import GlassFeaturizer
     from nce.pipelines import tracking
-    from nce.pipelines.train import data_hash, training_frame
+    from nce.pipelines.train import data_hash, make_featurizer, training_frame
 
     frame, _ = training_frame()
     if max_rows is not None and max_rows < len(frame):
@@ -229,7 +228,7 @@ def run_evaluation(
                            "n_rows": len(frame), **{f"model_{k}": v for k, v in (model_params or {}).items()}})
         mlflow.set_tag("data_hash", data_hash(frame))
         on_step("featurizing (sub-models cross-fitted by publication)")
-        sets = feature_sets(frame, GlassFeaturizer(random_state=seed, **(featurizer_params or {})))
+        sets = feature_sets(frame, make_featurizer(seed, featurizer_params, on_step))
         oof = cross_validate(frame, sets, specs, protocols=protocols, on_step=on_step)
         summary = summarize(oof, frame)
         multi = {}

@@ -57,12 +57,22 @@ def training_frame(extra_data: Path | None = None, only_extra: bool = False) -> 
     return frame, notes
 
 
-def make_model(params: dict | None = None, seed: int = DEFAULT_SEED, featurizer_params: dict | None = None):
-    """The default NCE model; ``featurizer_params`` shrink the sub-models (tests, quick looks)."""
+def make_featurizer(seed: int = DEFAULT_SEED, featurizer_params: dict | None = None, on_step=lambda _: None):
+    """The default featurizer, on cached sub-models; ``featurizer_params`` shrink them (tests)."""
     from nce.featurize.transformer import GlassFeaturizer
+    from nce.pipelines.submodels_cache import DEFAULT_FOLDS, cached_submodels
+
+    if featurizer_params:
+        return GlassFeaturizer(random_state=seed, **featurizer_params)
+    path = cached_submodels(n_folds=DEFAULT_FOLDS, random_state=seed, on_step=on_step)
+    return GlassFeaturizer(submodels=str(path), n_folds=DEFAULT_FOLDS, random_state=seed)
+
+
+def make_model(params: dict | None = None, seed: int = DEFAULT_SEED, featurizer_params: dict | None = None, on_step=lambda _: None):
+    """The default NCE model: cached sub-models, default boosting settings unless given."""
     from nce.models.nce_model import NCEModel
 
-    featurizer = GlassFeaturizer(random_state=seed, **(featurizer_params or {}))
+    featurizer = make_featurizer(seed, featurizer_params, on_step)
     return NCEModel(featurizer, model_params={**DEFAULT_MODEL_PARAMS, **(params or {})}, random_state=seed)
 
 
@@ -112,7 +122,7 @@ def train(
     frame, notes = training_frame(extra_data, only_extra)
     digest = data_hash(frame)
     experiment_id = tracking.setup()
-    model = make_model(params, seed, featurizer_params)
+    model = make_model(params, seed, featurizer_params, on_step)
     with mlflow.start_run(experiment_id=experiment_id, run_name="train") as run:
         mlflow.log_params({"seed": seed, "n_rows": len(frame), "extra_data": str(extra_data or ""), "only_extra": only_extra,
                            **{f"model_{k}": v for k, v in (model.model_params or {}).items()}})

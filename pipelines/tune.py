@@ -79,10 +79,9 @@ def tune(
     import mlflow
     import optuna
 
-    from nce.featurize.transformer import GlassFeaturizer
     from nce.models.nce_model import measurement_features
     from nce.pipelines import tracking
-    from nce.pipelines.train import data_hash, training_frame
+    from nce.pipelines.train import data_hash, make_featurizer, training_frame
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     frame, _ = training_frame()
@@ -91,7 +90,7 @@ def tune(
     frame = frame[frame[TARGET].notna()].reset_index(drop=True)
     groups = frame["KOD"].to_numpy()
     outer_train, outer_test = next(GroupKFold(5).split(frame, groups=groups))
-    featurizer = GlassFeaturizer(random_state=seed, progress=False, **(featurizer_params or {}))
+    featurizer = make_featurizer(seed, featurizer_params)
     X = pd.concat([featurizer.fit_transform(frame, groups=groups).set_axis(frame.index), measurement_features(frame)], axis=1).to_numpy(np.float32)
     y = frame[TARGET].to_numpy(dtype=float)
     inner = list(GroupKFold(3).split(outer_train, groups=groups[outer_train]))

@@ -81,6 +81,12 @@ def test_save_load_round_trip_identical_and_tamper_refused(tg_subset, tmp_path):
     assert loaded.vocabulary_ == model.vocabulary_
     np.testing.assert_array_equal(loaded.predict(atoms), model.predict(atoms))
     assert "pickle" not in " ".join(p.name for p in (tmp_path / "m").iterdir())
+    assert loaded.target_range_ == model.target_range_
+
+    # far outside the data, the linear baseline must not carry predictions out of range
+    odd = pd.DataFrame({"Mo": [0.25, 0.0], "O": [0.75, 0.0], "Au": [0.0, 1.0]})
+    lo, hi = model.target_range_
+    assert np.all((model.predict(odd) >= lo) & (model.predict(odd) <= hi))
 
     # a flipped byte in the xgboost file
     raw = bytearray((tmp_path / "m" / "model.ubj").read_bytes())

@@ -70,3 +70,52 @@ def test_extra_data_rows_and_errors(tmp_path):
 def test_only_extra_needs_a_file():
     with pytest.raises(UserError, match="--only-extra needs"):
         train(only_extra=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_mlflow_serve_answers_rest_requests_with_the_same_numbers(first_run, mlflow_store):
+    """`mlflow models serve` on loopback returns what the Python API returns."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from nce.pipelines.predict import load_model, predict_frame
+
+    port = _free_port()
+    bin_dir = os.path.dirname(sys.executable)  # the server execs uvicorn from the environment
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking.tracking_uri(), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    uri = f"models:/{tracking.REGISTERED_MODEL}@{tracking.CHAMPION_ALIAS}"
+    server = subprocess.Popen([sys.executable, "-m", "mlflow", "models", "serve", "-m", uri, "--env-manager", "local",
+                               "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    pytest.fail(server.stderr.read().decode()[-4000:])
+                time.sleep(1)
+        inputs = pd.DataFrame({"composition": ["70Li2S-30P2S5", "Li2.9PO3.3N0.46", "Xx2O"], "temperature_C": [25.0, 80.0, 25.0]})
+        body = json.dumps({"dataframe_split": inputs.to_dict(orient="split")}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body, headers={"Content-Type": "application/json"})
+        answer = json.loads(urllib.request.urlopen(request, timeout=60).read())
+        served = pd.DataFrame(answer["predictions"])
+        local = predict_frame(load_model(uri), inputs)
+        np.testing.assert_allclose(served["log10_sigma25"].astype(float).to_numpy()[:2], local["log10_sigma25"].to_numpy()[:2], rtol=1e-6)
+        np.testing.assert_allclose(served["Ea_eV_hi"].astype(float).to_numpy()[:2], local["Ea_eV_hi"].to_numpy()[:2], rtol=1e-6)
+        assert "unknown element" in served["error"].iloc[2]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

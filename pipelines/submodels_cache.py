@@ -1,0 +1,68 @@
+"""Train the property sub-models once per data and settings, then reuse them.
+
+The Tg, fragility, density and shear-modulus sub-models (with their publication-fold
+copies for cross-fitting) depend only on the embedded property tables and their settings,
+not on the conductivity data, so train, evaluate, tune and the benchmarks share one copy,
+kept under ``~/.cache/nce/submodels/<key>`` (``NCE_CACHE_DIR`` moves it). The key hashes
+the tables' content hashes, the settings and the package version; a folder is written to
+a temporary name and renamed, so an interrupted run leaves no half-written cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from nce.data.schema import PROCESSED_DIR, read_manifest
+
+#: Cross-fitting folds for the default model (each fold model sees 2/3 of the publications).
+DEFAULT_FOLDS = 3
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("NCE_CACHE_DIR", Path.home() / ".cache" / "nce")) / "submodels"
+
+
+def cache_key(settings: dict) -> str:
+    from nce import __version__
+    from nce.models.property_models import PROPERTY_TABLES, CompositionPropertyRegressor
+
+    hyper = {t: CompositionPropertyRegressor.for_target(t, **settings["params"]).get_params() for t in PROPERTY_TABLES}
+    tables = read_manifest(PROCESSED_DIR)["tables"]
+    payload = {"tables": {t: tables[t]["sha256"] for t in ("tg", "viscosity", "density", "shear_modulus")},
+               "settings": settings, "hyperparameters": hyper, "nce": __version__}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def cached_submodels(
+    n_folds: int = DEFAULT_FOLDS,
+    params: dict | None = None,
+    max_rows_per_table: int | None = None,
+    random_state: int = 0,
+    on_step: Callable[[str], None] = lambda _: None,
+) -> Path:
+    """Path of a saved :class:`PropertySubmodels` folder with fold models, trained if missing."""
+    from nce.models.property_models import PropertySubmodels
+
+    settings = {"n_folds": n_folds, "params": params or {}, "max_rows_per_table": max_rows_per_table, "random_state": random_state}
+    target = cache_dir() / cache_key(settings)
+    if (target / "submodels.json").is_file():
+        return target
+    on_step("training the Tg, fragility, density and shear-modulus sub-models (once; cached)")
+    models = PropertySubmodels.train(with_folds=True, n_folds=n_folds, max_rows_per_table=max_rows_per_table,
+                                     params=params, random_state=random_state)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    try:
+        models.save(tmp)
+        os.replace(tmp, target)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not target.exists():
+            raise
+    return target
