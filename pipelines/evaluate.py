@@ -61,15 +61,8 @@ def default_specs(nce_params: dict | None = None, seed: int = 0) -> list[ModelSp
 def fit_spec(spec: ModelSpec, X, y, groups, weight):
     model = spec.make()
     if spec.conformal:
-        model.fit(X, y, groups=groups, sample_weight=weight)
-    elif isinstance(model, (DummyRegressor, KNeighborsRegressor)):
-        model.fit(X, y)
-    else:
-        try:
-            model.fit(X, y, sample_weight=weight)
-        except TypeError:
-            model.fit(X, y)
-    return model
+        return model.fit(X, y, groups=groups, sample_weight=weight)
+    return model.fit(X, y) if weight is None else model.fit(X, y, sample_weight=weight)
 
 
 def cross_validate(
