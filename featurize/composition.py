@@ -37,9 +37,10 @@ _SEPARATORS = frozenset("-\u2013\u2014\u2212\u00b7\u2022*+")  # - – — − ·
 _MINUS = frozenset("-\u2212")
 _OPEN = {"(": ")", "[": "]"}
 _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-_SUBSCRIPT = re.compile(r"\d+(?:\.\d+)?|\.\d+", re.ASCII)
+# a subscript starts with a digit: "O.2" in "Li2O.2SiO2" is a hydrate-style dot, not O0.2
+_SUBSCRIPT = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
 _SYMBOL = re.compile(r"[A-Z][a-z]*", re.ASCII)
-_SYMBOL_COUNT = re.compile(r"([A-Z][a-z]*|[)\]])(\d+(?:\.\d+)?|\.\d+)?", re.ASCII)
+_SYMBOL_COUNT = re.compile(r"([A-Z][a-z]*|[)\]])(\d+(?:\.\d+)?)?", re.ASCII)
 _WS = re.compile(r"\s*")
 _REL_TOL = 0.005  # sums within 0.5 % of 1 or 100 are not worth a note
 _MAX_DEPTH = 32  # bracket nesting limit

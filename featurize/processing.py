@@ -94,8 +94,8 @@ def heat_treatment_column(frame: pd.DataFrame, column: str = "heat_treatment_C")
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ProcessingError(
-            f"row {row_label(frame.index[i])}: {column} {raw.iloc[i]!r} is not a temperature in °C "
-            f"(a number above {ABSOLUTE_ZERO_C}); leave it empty for no heat treatment"
+            f"row {row_label(frame.index[i])}: {column} {raw.iloc[i]!r} is not a temperature "
+            f"in °C (a number above {ABSOLUTE_ZERO_C}); leave it empty for no heat treatment"
         )
     return np.where(missing, np.nan, values)
 

@@ -175,8 +175,8 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise ValueError(
-                    f"row {row_label(X.index[i])}: atomic fractions must be finite, non-negative and "
-                    f"not all zero ({int(bad.sum())} row(s) affected)"
+                    f"row {row_label(X.index[i])}: atomic fractions must be finite, "
+                    f"non-negative and not all zero ({int(bad.sum())} row(s) affected)"
                 )
             return pd.DataFrame(values / total[:, None], index=X.index, columns=cols)
         if "composition" in X.columns:
@@ -429,7 +429,9 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
         except FileNotFoundError as exc:
             raise ModelFileError(f"{path} is missing") from exc
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelFileError(f"{path} is not valid JSON (truncated or altered?): {exc}") from exc
+            raise ModelFileError(
+                f"{path} is not valid JSON (truncated or altered?): {exc}"
+            ) from exc
         if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
             raise ModelFileError(f"{directory} does not hold a GlassFeaturizer")
         if meta.get("format_version") != _FORMAT_VERSION:

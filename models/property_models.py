@@ -70,22 +70,22 @@ DEFAULT_HYPERPARAMS: dict[str, dict[str, Any]] = {
     "Tg_K": dict(
         n_estimators=600, learning_rate=0.1, max_depth=10, min_child_weight=2.0,
         subsample=0.8, colsample_bytree=0.3, max_bin=64, objective="reg:squarederror",
-        linear_baseline=True,
+        linear_baseline=True, linear_alpha=1.0,
     ),
     "fragility_m": dict(
         n_estimators=600, learning_rate=0.05, max_depth=8, min_child_weight=1.0,
         subsample=0.8, colsample_bytree=0.3, max_bin=64, objective="reg:absoluteerror",
-        linear_baseline=True,
+        linear_baseline=True, linear_alpha=1.0,
     ),
     "density_g_cm3": dict(
         n_estimators=400, learning_rate=0.1, max_depth=9, min_child_weight=1.0,
         subsample=0.8, colsample_bytree=0.3, max_bin=64, objective="reg:absoluteerror",
-        target_transform="atomic_volume", linear_baseline=True,
+        target_transform="atomic_volume", linear_baseline=True, linear_alpha=1.0,
     ),
     "shear_modulus_GPa": dict(
         n_estimators=800, learning_rate=0.05, max_depth=6, min_child_weight=1.0,
         subsample=0.8, colsample_bytree=0.5, max_bin=128, objective="reg:absoluteerror",
-        linear_baseline=True,
+        linear_baseline=True, linear_alpha=1.0,
     ),
 }
 
@@ -393,7 +393,9 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path, check_version: bool = True) -> CompositionPropertyRegressor:
+    def load(
+        cls, directory: str | Path, check_version: bool = True
+    ) -> CompositionPropertyRegressor:
         """Rebuild a model written by :meth:`save`.
 
         Raises:
@@ -434,7 +436,9 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
                 if model.linear_coef_.shape != (len(model.vocabulary_) + 1,):
                     raise ValueError("linear_coef does not match the vocabulary")
         except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{directory / _META_FILE} is incomplete or invalid: {exc}") from exc
+            raise ModelFileError(
+                f"{directory / _META_FILE} is incomplete or invalid: {exc}"
+            ) from exc
         expected = [f"frac_{el}" for el in model.vocabulary_] + ["frac_other"]
         expected += model.base_feature_names_
         if expected != model.feature_names_:

@@ -375,3 +375,9 @@ def test_chemistry_text_only_raises_composition_error(text: str) -> None:
 @given(st.lists(st.sampled_from(GLASS_COMPONENTS + ["(", ")", "-", "0.5", "70", " ", "Xx"]), max_size=12))
 def test_token_soup_only_raises_composition_error(tokens: list[str]) -> None:
     check_total_or_error("".join(tokens))
+
+
+def test_hydrate_style_dot_is_an_error_not_a_misread_subscript():
+    """'Li2O.2SiO2' must not be read as Li2 O0.2 Si O2."""
+    with pytest.raises(CompositionError, match="unexpected '.'"):
+        parse_composition("Li2O.2SiO2")

@@ -107,7 +107,8 @@ def test_clausius_mossotti():
 
 
 def test_physics_features_columns_and_sulfide_vs_oxide():
-    table = pd.concat([atoms(Li=2, Si=2, O=5), atoms(Li=3, P=1, S=4)], ignore_index=True).fillna(0.0)
+    table = pd.concat([atoms(Li=2, Si=2, O=5), atoms(Li=3, P=1, S=4)], ignore_index=True)
+    table = table.fillna(0.0)
     out = physics_features(table, [750, 500], [40, 60], [2.35, 1.9], [30, 12])
     assert list(out.columns) == list(PHYSICS_FEATURES)
     assert out["anion_radius_A"].tolist() == pytest.approx([1.40, 1.84])
