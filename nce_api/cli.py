@@ -193,21 +193,24 @@ def predict(
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """Predict log10 sigma25 and Ea with 90 % intervals for compositions."""
-    from nce.pipelines.predict import load_model, neighbors_frame, predict_frame, read_input, write_output
+    from nce.pipelines.predict import load_model, neighbors_frame, predict_file, predict_frame, read_input, write_output
 
     if bool(compositions) == bool(input):
         raise UserError("give compositions as arguments or --input FILE (one of the two)")
-    frame = read_input(input) if input else pd_frame(compositions)
-    for column, value in (("temperature_C", temperature_C), ("route", route), ("state", state), ("heat_treatment_C", heat_treatment_C)):
-        if value is not None:
-            frame[column] = value
+    overrides = {k: v for k, v in (("temperature_C", temperature_C), ("route", route), ("state", state), ("heat_treatment_C", heat_treatment_C)) if v is not None}
     with _progress(quiet) as step:
         nce_model = load_model(model, on_step=step)
+        if input and output:
+            counts = predict_file(nce_model, input, output, overrides, strict, on_chunk=lambda n: step(f"predicted {n:,} rows"))
+            console.print(f"wrote {counts['rows']} rows to {output} ({counts['errors']} with an error)")
+            return
+        frame = read_input(input) if input else pd_frame(compositions)
+        for column, value in overrides.items():
+            frame[column] = value
         result = predict_frame(nce_model, frame)
     bad = result[result["error"] != ""]
     if strict and len(bad):
-        first = bad.index[0]
-        raise UserError(f"row {first + 1}: {bad['error'].iloc[0]} ({len(bad)} unusable row(s); nothing written)")
+        raise UserError(f"row {bad.index[0] + 1}: {bad['error'].iloc[0]} ({len(bad)} unusable row(s); nothing written)")
     if output:
         write_output(result, output)
         console.print(f"wrote {len(result)} rows to {output} ({len(bad)} with an error)")

@@ -194,3 +194,88 @@ def write_output(frame: pd.DataFrame, path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def iter_input(path, chunk_rows: int):
+    """Chunks of a CSV or Parquet input, each with a ``composition`` column."""
+    from pathlib import Path
+
+    from nce.pipelines.errors import UserError
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"input file not found: {path}")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            chunks = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows))
+        else:
+            chunks = pd.read_csv(path, dtype={"composition": str}, chunksize=chunk_rows)
+        for chunk in chunks:
+            if "composition" not in chunk.columns:
+                raise UserError(f"{path}: required column 'composition' is missing (columns: {', '.join(map(str, chunk.columns))})")
+            chunk["composition"] = chunk["composition"].astype(object).where(chunk["composition"].notna(), "")
+            yield chunk
+    except UserError:
+        raise
+    except Exception as exc:  # pandas/pyarrow raise many types for broken files
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"cannot read {path}: {first}") from None
+
+
+def predict_file(model, input_path, output_path, overrides: dict | None = None, strict: bool = False,
+                 chunk_rows: int = 100_000, on_chunk=lambda rows: None) -> dict:
+    """Stream ``input_path`` through the model in chunks into ``output_path`` (atomic).
+
+    Memory stays bounded by the chunk size; the output appears only when every chunk has
+    been written, and with ``strict`` the first unusable row stops the run with nothing written.
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from nce.pipelines.errors import UserError
+
+    output_path = Path(output_path)
+    if not output_path.parent.exists():
+        raise UserError(f"output folder does not exist: {output_path.parent}")
+    parquet = output_path.suffix.lower() in (".parquet", ".pq")
+    fd, tmp = tempfile.mkstemp(dir=output_path.parent, prefix=f".{output_path.name}.", suffix=".tmp")
+    os.close(fd)
+    writer, schema, n_rows, n_bad, offset = None, None, 0, 0, 0
+    try:
+        for chunk in iter_input(input_path, chunk_rows):
+            for column, value in (overrides or {}).items():
+                chunk[column] = value
+            result = predict_frame(model, chunk)
+            bad = np.flatnonzero(result["error"].to_numpy() != "")
+            if strict and bad.size:
+                raise UserError(f"row {offset + bad[0] + 1}: {result['error'].iloc[bad[0]]} (nothing written)")
+            if parquet:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                table = pa.Table.from_pandas(result, preserve_index=False, schema=schema)
+                if writer is None:
+                    schema = table.schema
+                    writer = pq.ParquetWriter(tmp, schema)
+                writer.write_table(table)
+            else:
+                result.to_csv(tmp, mode="a", header=offset == 0, index=False)
+            offset += len(chunk)
+            n_rows += len(result)
+            n_bad += bad.size
+            on_chunk(n_rows)
+        if writer is not None:
+            writer.close()
+            writer = None
+        elif parquet:
+            raise UserError(f"{input_path} holds no rows")
+        os.replace(tmp, output_path)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return {"rows": n_rows, "errors": n_bad}

@@ -85,3 +85,33 @@ def test_neighbors_lists_measured_glasses(small_model_dir):
     r = run("predict", "70Li2S-30P2S5", "--model", small_model_dir, "--neighbors", "3", "--quiet")
     assert r.returncode == 0, r.stderr
     assert "KOD" in r.stdout and "distance" in r.stdout
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_streaming_in_chunks_matches_one_pass(small_model_dir, tmp_path, suffix):
+    from nce.models.nce_model import NCEModel
+    from nce.pipelines.predict import predict_file, predict_frame
+
+    model = NCEModel.load(small_model_dir)
+    frame = pd.DataFrame({"composition": ["70Li2S-30P2S5", "Xx2O", "50Li2O-50SiO2", "Li3PS4", "33LiI-67Li3PS4"] * 7})
+    inp = tmp_path / f"in{suffix}"
+    frame.to_parquet(inp) if suffix == ".parquet" else frame.to_csv(inp, index=False)
+    out = tmp_path / f"out{suffix}"
+    counts = predict_file(model, inp, out, {"temperature_C": 60.0}, chunk_rows=4)
+    assert counts == {"rows": 35, "errors": 7}
+    streamed = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out, keep_default_na=False, na_values=[""])
+    whole = predict_frame(model, frame.assign(temperature_C=60.0))
+    pd.testing.assert_series_equal(streamed["log10_sigma_T"], whole["log10_sigma_T"], check_names=False)
+    assert not list(tmp_path.glob(".out*"))
+
+
+def test_streaming_strict_stops_and_leaves_nothing(small_model_dir, tmp_path):
+    from nce.models.nce_model import NCEModel
+    from nce.pipelines.errors import UserError
+    from nce.pipelines.predict import predict_file
+
+    inp = tmp_path / "in.csv"
+    pd.DataFrame({"composition": ["Li3PS4"] * 9 + ["Xx2O"]}).to_csv(inp, index=False)
+    with pytest.raises(UserError, match="row 10: unknown element"):
+        predict_file(NCEModel.load(small_model_dir), inp, tmp_path / "out.csv", strict=True, chunk_rows=3)
+    assert list(tmp_path.iterdir()) == [inp]
