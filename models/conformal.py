@@ -10,6 +10,8 @@ The point estimate is a separate squared-error model fitted on all rows.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -180,9 +182,6 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
     # -- persistence (xgboost backend only: its own UBJ format plus JSON, no pickle) ----
     def save(self, directory, name: str) -> None:
         """Write ``{name}_point.ubj``, ``{name}_quantile.ubj`` and ``{name}.json``."""
-        import json
-        from pathlib import Path
-
         check_is_fitted(self, "quantile_model_")
         if self.backend != "xgboost":
             raise ValueError("only the xgboost backend can be saved without pickle")
@@ -196,9 +195,6 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
 
     @classmethod
     def load(cls, directory, name: str) -> "ConformalGBMRegressor":
-        import json
-        from pathlib import Path
-
         import xgboost as xgb
 
         directory = Path(directory)

@@ -153,23 +153,9 @@ def _load_checked(path):
 
 
 def read_input(path) -> pd.DataFrame:
-    """A CSV or Parquet input with a ``composition`` column."""
-    from pathlib import Path
-
-    from nce.pipelines.errors import UserError
-
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"input file not found: {path}")
-    try:
-        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path, dtype={"composition": str})
-    except Exception as exc:  # pandas/pyarrow raise many types for broken files
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserError(f"cannot read {path}: {first}") from None
-    if "composition" not in frame.columns:
-        raise UserError(f"{path}: required column 'composition' is missing (columns: {', '.join(map(str, frame.columns))})")
-    frame["composition"] = frame["composition"].astype(object).where(frame["composition"].notna(), "")
-    return frame
+    """A whole CSV or Parquet input with a ``composition`` column (see :func:`iter_input`)."""
+    chunks = list(iter_input(path, chunk_rows=1_000_000))
+    return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame({"composition": []})
 
 
 def write_output(frame: pd.DataFrame, path) -> None:
