@@ -115,3 +115,15 @@ def test_streaming_strict_stops_and_leaves_nothing(small_model_dir, tmp_path):
     with pytest.raises(UserError, match="row 10: unknown element"):
         predict_file(NCEModel.load(small_model_dir), inp, tmp_path / "out.csv", strict=True, chunk_rows=3)
     assert list(tmp_path.iterdir()) == [inp]
+
+
+def test_unknown_route_and_bad_heat_treatment_are_row_errors(small_model_dir):
+    from nce.models.nce_model import NCEModel
+    from nce.pipelines.predict import predict_frame
+
+    frame = pd.DataFrame({"composition": ["70Li2S-30P2S5"] * 3, "route": ["teleport", "ball_mill", ""],
+                          "heat_treatment_C": [None, "hot", 250.0]})
+    out = predict_frame(NCEModel.load(small_model_dir), frame)
+    assert "unknown route 'teleport'" in out.loc[0, "error"]
+    assert "heat_treatment_C 'hot' is not a number" in out.loc[1, "error"]
+    assert out.loc[2, "error"] == "" and pd.notna(out.loc[2, "log10_sigma25"])
