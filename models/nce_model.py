@@ -24,8 +24,6 @@ from nce.models.domain import ApplicabilityDomain
 FORMAT = "nce.conductivity_model"
 FORMAT_VERSION = 1
 TARGETS = {"log10_sigma25": "sigma", "Ea_eV": "ea"}
-#: sigma25 derived from a single 20 degC value or extrapolated along a fit counts less.
-DEFAULT_SOURCE_WEIGHTS = {"interpolated": 1.0, "extrapolated": 1.0, "from_20C": 1.0}
 
 
 class ModelFileError(ValueError):
@@ -55,12 +53,6 @@ def measurement_features(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def source_weights(frame: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
-    if "sigma25_source" not in frame:
-        return np.ones(len(frame))
-    return frame["sigma25_source"].map(weights).fillna(1.0).to_numpy(dtype=float)
-
-
 class NCEModel:
     """Composition + processing -> log10 sigma25 and Ea with 90 % intervals and a domain flag.
 
@@ -69,14 +61,12 @@ class NCEModel:
     featurizer: an unfitted :class:`nce.featurize.transformer.GlassFeaturizer` (or any
         transformer with ``fit_transform(X, groups=)``, ``transform``, ``save``, ``load``).
     model_params: settings of the two :class:`ConformalGBMRegressor` (shared).
-    source_weights: sample weight per ``sigma25_source``.
     random_state: seed for every model.
     """
 
-    def __init__(self, featurizer, model_params: dict | None = None, source_weights: dict | None = None, random_state: int = 0):
+    def __init__(self, featurizer, model_params: dict | None = None, random_state: int = 0):
         self.featurizer = featurizer
         self.model_params = model_params
-        self.source_weights = source_weights
         self.random_state = random_state
 
     def fit(self, frame: pd.DataFrame, groups=None, data_hash: str = ""):
@@ -87,13 +77,11 @@ class NCEModel:
         self.train_features_ = X  # out-of-fold sub-model features of the training rows (not saved)
         Xv = X.to_numpy(dtype=np.float32)
         params = {**(self.model_params or {}), "random_state": self.random_state}
-        weights = source_weights(frame, {**DEFAULT_SOURCE_WEIGHTS, **(self.source_weights or {})})
         self.models_ = {}
         for target in TARGETS:
             y = frame[target].to_numpy(dtype=float)
             ok = np.isfinite(y)
-            w = weights[ok] if target == "log10_sigma25" else None
-            self.models_[target] = ConformalGBMRegressor(**params).fit(Xv[ok], y[ok], groups=groups[ok], sample_weight=w)
+            self.models_[target] = ConformalGBMRegressor(**params).fit(Xv[ok], y[ok], groups=groups[ok])
         self.domain_ = ApplicabilityDomain(random_state=self.random_state).fit(Xv, groups=groups)
         self.training_reference_ = frame[[c for c in ("KOD", "GLASNO", "first_author", "year", "composition", "log10_sigma25", "Ea_eV", "source") if c in frame]].reset_index(drop=True)
         self.data_hash_ = data_hash
@@ -147,7 +135,7 @@ class NCEModel:
             "format_version": FORMAT_VERSION,
             "nce_version": _package_version(),
             "featurizer_class": f"{type(self.featurizer).__module__}.{type(self.featurizer).__name__}",
-            "params": {"model_params": self.model_params, "source_weights": self.source_weights, "random_state": self.random_state},
+            "params": {"model_params": self.model_params, "random_state": self.random_state},
             "feature_names": self.feature_names_,
             "data_hash": self.data_hash_,
             "n_train": self.n_train_,
