@@ -58,11 +58,11 @@ def default_specs(nce_params: dict | None = None, seed: int = 0) -> list[ModelSp
     ]
 
 
-def fit_spec(spec: ModelSpec, X, y, groups, weight):
+def fit_spec(spec: ModelSpec, X, y, groups):
     model = spec.make()
     if spec.conformal:
-        return model.fit(X, y, groups=groups, sample_weight=weight)
-    return model.fit(X, y) if weight is None else model.fit(X, y, sample_weight=weight)
+        return model.fit(X, y, groups=groups)
+    return model.fit(X, y)
 
 
 def cross_validate(
@@ -71,7 +71,6 @@ def cross_validate(
     specs: list[ModelSpec],
     protocols=PROTOCOLS,
     targets=TARGETS,
-    weights: dict[str, np.ndarray] | None = None,
     on_step: Callable[[str], None] = lambda _: None,
 ) -> pd.DataFrame:
     """Out-of-fold predictions, one row per (protocol, target, model, glass)."""
@@ -81,7 +80,6 @@ def cross_validate(
         folds = list(splits(frame, protocol))
         for target in targets:
             y = frame[target].to_numpy(dtype=float)
-            w = None if weights is None else weights.get(target)
             for spec in specs:
                 X = feature_sets[spec.features].to_numpy(dtype=np.float32)
                 pred = np.full(len(y), np.nan)
@@ -91,7 +89,7 @@ def cross_validate(
                     on_step(f"{protocol} {target} {spec.name} fold {k + 1}/{len(folds)}")
                     train = train[np.isfinite(y[train])]
                     test = test[np.isfinite(y[test])]
-                    model = fit_spec(spec, X[train], y[train], groups[train], None if w is None else w[train])
+                    model = fit_spec(spec, X[train], y[train], groups[train])
                     pred[test] = model.predict(X[test])
                     if spec.conformal:
                         lo[test], hi[test] = model.predict_interval(X[test])
