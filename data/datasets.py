@@ -55,5 +55,8 @@ def dataset_summary() -> dict:
         "log10_sigma25": _distribution(cond["log10_sigma25"]),
         "Ea_eV": _distribution(cond["Ea_eV"]),
     }
+    from nce.data.literature import literature_summary
+
+    summary["literature"] = literature_summary()
     summary["source"] = manifest["source"]
     return summary

@@ -1,9 +1,13 @@
-"""A user's own measurements in the dataset schema, turned into training rows.
+"""Measurements in the dataset schema (a user's file or the literature table) as rows.
 
 Columns: ``composition`` (required), ``route``, ``state``, ``heat_treatment_C`` (optional
-processing), ``temperature_C`` with ``sigma_S_cm`` and/or ``Ea_eV``. Sigma measured within
-5 degC of 25 degC is taken as sigma25; away from it the row's own Ea shifts it along the
-Arrhenius line. A row that cannot become a target is reported, never silently dropped.
+processing), ``temperature_C`` with ``sigma_S_cm`` and/or ``Ea_eV``. Every row keeps its
+observation as ``log10_sigma_T`` at ``temperature_C``. It also becomes a 25 degC target
+``log10_sigma25`` when sigma was measured within 5 degC of 25 degC, or when the row's own
+Ea moves it there along the Arrhenius line; a sigma measured elsewhere without Ea stays a
+sigma(T) observation only (the processing model compares it with the model's own sigma at
+that temperature; the glass model cannot use it). A row with neither sigma nor Ea is
+reported, never silently dropped; a row that is wrong is an error naming it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, ROUTES, STATES
 from nce.featurize.composition import parse_many
 
 NEAR_25C = 5.0
+#: Plausible ranges of a measurement (beyond them a row is an error, not a glass).
+SIGMA_RANGE_S_CM = (1e-25, 10.0)
+TEMPERATURE_RANGE_C = (-150.0, 1000.0)
+HEAT_TREATMENT_RANGE_C = (0.0, 1600.0)
 
 
 class ExtraDataError(ValueError):
@@ -27,8 +35,8 @@ class ExtraDataError(ValueError):
 
 @dataclass
 class ExtraData:
-    rows: pd.DataFrame  # training rows with element columns and targets
-    skipped: list[str]  # one line per row that gave no target, with the reason
+    rows: pd.DataFrame  # one row per usable measurement, with element columns and targets
+    skipped: list[str]  # one line per row that gave no observation, or only sigma(T), with the reason
 
 
 def read_table_file(path: Path) -> pd.DataFrame:
@@ -43,55 +51,82 @@ def read_table_file(path: Path) -> pd.DataFrame:
         raise ExtraDataError(f"cannot read {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
 
 
-def load_extra(path: Path, source: str = "user") -> ExtraData:
-    frame = read_table_file(path)
+def _text(raw: pd.Series, column: str) -> str:
+    value = raw.get(column)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _in_range(value: float, bounds: tuple[float, float]) -> bool:
+    return bounds[0] <= value <= bounds[1]
+
+
+def measurement_rows(frame: pd.DataFrame, where: str, source: str, keep: tuple[str, ...] = ()) -> ExtraData:
+    """Validated observation rows of ``frame``; ``where`` names the file in messages.
+
+    ``keep`` lists extra columns copied through (e.g. the literature's ``confidence``).
+    The publication key ``KOD`` is ``source:citation`` when a ``citation`` column exists,
+    else ``source:file:line``, so grouped cross-validation keeps a paper on one side.
+    """
     if "composition" not in frame.columns:
-        raise ExtraDataError(f"{path}: required column 'composition' is missing")
+        raise ExtraDataError(f"{where}: required column 'composition' is missing")
     if not {"sigma_S_cm", "Ea_eV"} & set(frame.columns):
-        raise ExtraDataError(f"{path}: needs a 'sigma_S_cm' (with 'temperature_C') or an 'Ea_eV' column")
-    parsed = parse_many(frame["composition"].tolist())
+        raise ExtraDataError(f"{where}: needs a 'sigma_S_cm' (with 'temperature_C') or an 'Ea_eV' column")
+    parsed = parse_many([str(c) if pd.notna(c) else "" for c in frame["composition"]])
     rows, skipped = [], []
     for i, comp in enumerate(parsed):
         line = i + 2  # header is line 1
+        at = f"{where} row {line}"
         raw = frame.iloc[i]
         if isinstance(comp, Exception):
-            raise ExtraDataError(f"{path} row {line}: {comp}")
-        route = raw.get("route") if isinstance(raw.get("route"), str) and raw.get("route") else DEFAULT_ROUTE
-        state = raw.get("state") if isinstance(raw.get("state"), str) and raw.get("state") else DEFAULT_STATE
+            raise ExtraDataError(f"{at}: {comp}")
+        route = _text(raw, "route") or DEFAULT_ROUTE
+        state = _text(raw, "state") or DEFAULT_STATE
         if route not in ROUTES:
-            raise ExtraDataError(f"{path} row {line}: unknown route {route!r} (one of {', '.join(ROUTES)})")
+            raise ExtraDataError(f"{at}: unknown route {route!r} (one of {', '.join(ROUTES)})")
         if state not in STATES:
-            raise ExtraDataError(f"{path} row {line}: unknown state {state!r} (one of {', '.join(STATES)})")
-        sigma = pd.to_numeric(raw.get("sigma_S_cm"), errors="coerce")
-        T = pd.to_numeric(raw.get("temperature_C"), errors="coerce")
-        ea = pd.to_numeric(raw.get("Ea_eV"), errors="coerce")
-        ht = pd.to_numeric(raw.get("heat_treatment_C"), errors="coerce")
-        if np.isfinite(sigma) and sigma <= 0:
-            raise ExtraDataError(f"{path} row {line}: sigma_S_cm must be positive, got {sigma}")
+            raise ExtraDataError(f"{at}: unknown state {state!r} (one of {', '.join(STATES)})")
+        values = {}
+        for column in ("sigma_S_cm", "temperature_C", "Ea_eV", "heat_treatment_C"):
+            value = raw.get(column)
+            number = pd.to_numeric(value, errors="coerce")
+            if pd.notna(value) and str(value).strip() and not np.isfinite(number):
+                raise ExtraDataError(f"{at}: {column} {value!r} is not a number")
+            values[column] = float(number) if pd.notna(number) else np.nan
+        sigma, T, ea, ht = values["sigma_S_cm"], values["temperature_C"], values["Ea_eV"], values["heat_treatment_C"]
+        if np.isfinite(sigma) and not _in_range(sigma, SIGMA_RANGE_S_CM):
+            raise ExtraDataError(f"{at}: sigma_S_cm {sigma:g} outside {SIGMA_RANGE_S_CM[0]:g}..{SIGMA_RANGE_S_CM[1]:g} S/cm")
         if np.isfinite(ea) and not 0 < ea <= 3:
-            raise ExtraDataError(f"{path} row {line}: Ea_eV {ea} outside (0, 3] eV")
-        if np.isfinite(T) and T <= -273.15:
-            raise ExtraDataError(f"{path} row {line}: temperature_C {T} is below absolute zero")
+            raise ExtraDataError(f"{at}: Ea_eV {ea:g} outside (0, 3] eV")
+        if np.isfinite(T) and not _in_range(T, TEMPERATURE_RANGE_C):
+            raise ExtraDataError(f"{at}: temperature_C {T:g} outside {TEMPERATURE_RANGE_C[0]:g}..{TEMPERATURE_RANGE_C[1]:g} degC")
+        if np.isfinite(ht) and not _in_range(ht, HEAT_TREATMENT_RANGE_C):
+            raise ExtraDataError(f"{at}: heat_treatment_C {ht:g} outside {HEAT_TREATMENT_RANGE_C[0]:g}..{HEAT_TREATMENT_RANGE_C[1]:g} degC")
+        if np.isfinite(sigma) and not np.isfinite(T):
+            raise ExtraDataError(f"{at}: sigma_S_cm needs temperature_C")
+        log10_sigma_T = float(np.log10(sigma)) if np.isfinite(sigma) else np.nan
         log10_sigma25 = np.nan
         if np.isfinite(sigma):
-            if not np.isfinite(T):
-                raise ExtraDataError(f"{path} row {line}: sigma_S_cm needs temperature_C")
             if abs(T - 25.0) <= NEAR_25C:
-                log10_sigma25 = float(np.log10(sigma))
+                log10_sigma25 = log10_sigma_T
             elif np.isfinite(ea):
-                log10_sigma25 = float(np.log10(sigma) - log10_sigma_at(0.0, ea, T))  # back along the line
+                log10_sigma25 = float(log10_sigma_T - log10_sigma_at(0.0, ea, T))  # back along the line
             else:
-                skipped.append(f"row {line}: sigma at {T:g} degC without Ea cannot be moved to 25 degC")
-        if not np.isfinite(log10_sigma25) and not np.isfinite(ea):
-            if not skipped or not skipped[-1].startswith(f"row {line}:"):
-                skipped.append(f"row {line}: no usable sigma or Ea")
+                skipped.append(f"row {line}: sigma at {T:g} degC without Ea is kept as a sigma(T) observation, not a 25 degC target")
+        elif not np.isfinite(ea):
+            skipped.append(f"row {line}: no usable sigma or Ea")
             continue
+        citation = _text(raw, "citation")
         rows.append({
-            "KOD": f"{source}:{Path(path).name}:{raw.get('citation', line) if isinstance(raw.get('citation'), str) else line}",
-            "GLASNO": line, "first_author": "", "year": np.nan, "composition": comp.normalized,
-            "source": source, "route": route, "state": state, "heat_treatment_C": ht,
+            "KOD": f"{source}:{citation}" if citation else f"{source}:{Path(where).name}:{line}",
+            "GLASNO": line, "first_author": citation.split(" ")[0] if citation else "", "year": np.nan,
+            "composition": comp.normalized, "source": source, "route": route, "state": state, "heat_treatment_C": ht,
+            "temperature_C": T if np.isfinite(sigma) else np.nan, "log10_sigma_T": log10_sigma_T,
             "log10_sigma25": log10_sigma25, "sigma25_source": "interpolated" if np.isfinite(log10_sigma25) else "",
-            "Ea_eV": ea if np.isfinite(ea) else np.nan, **comp.atoms,
+            "Ea_eV": ea, **{k: raw.get(k) for k in keep}, **comp.atoms,
         })
-    out = pd.DataFrame(rows)
-    return ExtraData(out, skipped)
+    return ExtraData(pd.DataFrame(rows), skipped)
+
+
+def load_extra(path: Path, source: str = "user") -> ExtraData:
+    """A user's measurement file (CSV or Parquet) as validated rows."""
+    return measurement_rows(read_table_file(path), str(path), source)

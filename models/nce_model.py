@@ -20,6 +20,7 @@ import pandas as pd
 from nce.data.arrhenius import log10_sigma_at
 from nce.models.conformal import ConformalGBMRegressor
 from nce.models.domain import ApplicabilityDomain
+from nce.models.processing import ProcessingOffsetModel, is_default_processing, offset_features
 
 FORMAT = "nce.conductivity_model"
 FORMAT_VERSION = 1
@@ -51,6 +52,16 @@ def measurement_features(frame: pd.DataFrame) -> pd.DataFrame:
         {"sigma25_extrapolated": (source == "extrapolated").astype(float), "sigma25_from_20C": (source == "from_20C").astype(float)},
         index=frame.index,
     )
+
+
+def processing_combination(frame: pd.DataFrame) -> np.ndarray:
+    """``route/state`` of each row (defaults where missing): the unit of the processing domain."""
+    from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, ROUTES, STATES
+    from nce.featurize.processing import vocabulary_column
+
+    route = vocabulary_column(frame, "route", ROUTES, DEFAULT_ROUTE)
+    state = vocabulary_column(frame, "state", STATES, DEFAULT_STATE)
+    return np.array([f"{r}/{s}" for r, s in zip(route, state)], dtype=object)
 
 
 class NCEModel:
@@ -86,14 +97,37 @@ class NCEModel:
         self.training_reference_ = frame[[c for c in ("KOD", "GLASNO", "first_author", "year", "composition", "log10_sigma25", "Ea_eV", "source") if c in frame]].reset_index(drop=True)
         self.data_hash_ = data_hash
         self.n_train_ = len(frame)
+        self.processing_ = None
+        return self
+
+    def glass_predictions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The melt-quenched-glass model's predictions and, at each row's ``temperature_C``,
+        its log10 sigma: the baseline the processing offsets are measured from."""
+        X = self.features(frame)
+        out = self.predict(frame, features=X, processing=False)
+        T = pd.to_numeric(frame["temperature_C"], errors="coerce").to_numpy(dtype=float) if "temperature_C" in frame else np.full(len(frame), 25.0)
+        out["log10_sigma_T"] = log10_sigma_at(out["log10_sigma25"], out["Ea_eV"], T)
+        out["anion_S_share"] = X["anion_S_share"].to_numpy()
+        return out
+
+    def fit_processing(self, rows: pd.DataFrame, method: str = "gp"):
+        """Learn processing offsets from processing-labelled observations (the literature
+        set and a user's rows): measured log10 sigma(T) minus the glass model's at T."""
+        glass = self.glass_predictions(rows)
+        X = offset_features(rows, glass["Tg_K"], glass["anion_S_share"])
+        y = rows["log10_sigma_T"].to_numpy(dtype=float) - glass["log10_sigma_T"].to_numpy()
+        self.processing_ = ProcessingOffsetModel(method).fit(X, y, route_state=processing_combination(rows))
         return self
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
         X = self.featurizer.transform(frame).set_axis(frame.index)
         return pd.concat([X, measurement_features(frame.drop(columns="sigma25_source", errors="ignore"))], axis=1)[self.feature_names_]
 
-    def predict(self, frame: pd.DataFrame, features: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Output columns of DESIGN.md's predict contract (numbers only; no parsing here)."""
+    def predict(self, frame: pd.DataFrame, features: pd.DataFrame | None = None, processing: bool = True) -> pd.DataFrame:
+        """Output columns of DESIGN.md's predict contract (numbers only; no parsing here).
+
+        Rows made other than as a melt-quenched glass get the processing offset (when the
+        model has one) on log10 sigma, a wider interval and the processing domain rule."""
         X = self.features(frame) if features is None else features
         Xv = X.to_numpy(dtype=np.float32)
         out = pd.DataFrame(index=frame.index)
@@ -103,13 +137,33 @@ class NCEModel:
             out[f"{target}_lo"], out[f"{target}_hi"] = model.predict_interval(Xv)
         out["Ea_eV"] = out["Ea_eV"].clip(lower=0.0)
         out["Ea_eV_lo"] = out["Ea_eV_lo"].clip(lower=0.0)
+        out["in_domain"] = self.domain_.in_domain(Xv)
+        if processing and getattr(self, "processing_", None) is not None:
+            self._apply_processing(frame, X, out)
         if "temperature_C" in frame:
             T = pd.to_numeric(frame["temperature_C"], errors="coerce").to_numpy(dtype=float)
             out["log10_sigma_T"] = log10_sigma_at(out["log10_sigma25"], out["Ea_eV"], T)
         for col in ("Tg_K", "fragility_m", "nbo_fraction"):
             out[col] = X[col].to_numpy() if col in X else np.nan
-        out["in_domain"] = self.domain_.in_domain(Xv)
-        return out
+        return out[[c for c in out.columns if c != "in_domain"] + ["in_domain"]]
+
+    def _apply_processing(self, frame: pd.DataFrame, X: pd.DataFrame, out: pd.DataFrame) -> None:
+        feats = offset_features(frame, X["Tg_K"].to_numpy(), X["anion_S_share"].to_numpy())
+        processed = ~is_default_processing(feats)
+        if not processed.any():
+            return
+        rows = np.flatnonzero(processed)
+        model = self.processing_
+        offset, std = model.predict(feats.iloc[rows], return_std=True)
+        center = out["log10_sigma25"].to_numpy()[rows] + offset
+        base_half = (out["log10_sigma25_hi"].to_numpy()[rows] - out["log10_sigma25_lo"].to_numpy()[rows]) / 2
+        half = model.half_width(std, base_half)
+        col = out.columns.get_loc
+        out.iloc[rows, col("log10_sigma25")] = center
+        out.iloc[rows, col("log10_sigma25_lo")] = center - half
+        out.iloc[rows, col("log10_sigma25_hi")] = center + half
+        known = model.in_domain(processing_combination(frame.iloc[rows]))
+        out.iloc[rows, col("in_domain")] = out["in_domain"].to_numpy()[rows] & known
 
     def neighbors(self, frame: pd.DataFrame, k: int) -> pd.DataFrame:
         """The k nearest measured training glasses of each row, with their values and sources."""
@@ -128,6 +182,8 @@ class NCEModel:
         for target, name in TARGETS.items():
             self.models_[target].save(directory, name)
         self.domain_.save(directory / "domain")
+        if getattr(self, "processing_", None) is not None:
+            self.processing_.save(directory / "processing.json")
         self.training_reference_.to_csv(directory / "training_reference.csv", index=False)
         files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != "model.json")
         meta = {
@@ -170,6 +226,8 @@ class NCEModel:
         self.feature_names_ = meta["feature_names"]
         self.models_ = {t: ConformalGBMRegressor.load(directory, n) for t, n in TARGETS.items()}
         self.domain_ = ApplicabilityDomain.load(directory / "domain")
+        processing = directory / "processing.json"
+        self.processing_ = ProcessingOffsetModel.load(processing) if "processing.json" in meta["files"] else None
         self.training_reference_ = pd.read_csv(directory / "training_reference.csv")
         self.data_hash_ = meta["data_hash"]
         self.n_train_ = meta["n_train"]

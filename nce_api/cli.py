@@ -89,6 +89,10 @@ def data_info(as_json: bool = typer.Option(False, "--json", help="Print one JSON
     for target in ("log10_sigma25", "Ea_eV"):
         d = cond[target]
         console.print(f"{target}: median {d['median']}, 5-95 % [{d['p05']}, {d['p95']}], range [{d['min']}, {d['max']}]")
+    lit = summary["literature"]
+    console.print(f"literature (processing-labelled, data/literature): {lit['rows']} rows from {lit['papers']} papers")
+    for key in ("by_state", "by_route", "by_confidence"):
+        console.print(f"literature {key}: " + ", ".join(f"{k} {v}" for k, v in lit[key].items()))
 
 
 def _progress(quiet: bool):
@@ -159,10 +163,27 @@ def evaluate(
     max_rows: Optional[int] = typer.Option(None, help="Evaluate on a random subset (quick look)."),
     params: Optional[str] = typer.Option(None, help="NCE model settings as JSON."),
     output: Optional[Path] = typer.Option(None, help="Write the summary table (CSV) here."),
+    source: str = typer.Option("sciglass", "--source", help="sciglass (the protocols above) or literature (processing, paper-grouped)."),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
-    """Cross-validate NCE, its ablation and the baselines under every protocol, in one run."""
+    """Cross-validate NCE, its ablation and the baselines under every protocol, in one run;
+    with --source literature, the processing model on the cited literature rows."""
     from nce.pipelines.evaluate import PROTOCOLS, markdown_table, run_evaluation
+
+    if source == "literature":
+        from nce.pipelines.literature_eval import markdown, run_literature_evaluation
+
+        with _progress(quiet) as step:
+            result = run_literature_evaluation(on_step=step)
+        console.print(f"{result['n_rows']} literature rows from {result['papers']} papers, leave one paper out", markup=False)
+        console.print(markdown(result["summary"]), markup=False, soft_wrap=True)
+        console.print(result["offsets"].to_string(index=False, float_format=lambda v: f"{v:.2f}"), markup=False, soft_wrap=True)
+        if output:
+            result["summary"].to_csv(output, index=False)
+        console.print(f"MLflow run {result['run_id']}")
+        return
+    if source != "sciglass":
+        raise UserError(f"unknown source {source!r}; choose sciglass or literature")
 
     bad = [p for p in protocol if p not in PROTOCOLS]
     if bad:
@@ -219,6 +240,58 @@ def predict(
     if neighbors > 0:
         near = neighbors_frame(nce_model, frame, neighbors)
         console.print(near.to_string(index=False), markup=False, soft_wrap=True)
+
+
+@app.command()
+@user_errors
+def suggest(
+    space: str = typer.Option(..., "--space", help="Components and mol % bounds, e.g. 'Li2S:60-80,P2S5:20-40,LiI:0-30'."),
+    n: int = typer.Option(8, "--n", help="Batch size."),
+    acquisition: str = typer.Option("ei", help="ei, ucb, thompson or explore."),
+    objective: str = typer.Option("sigma", help="sigma (maximize), ea (minimize) or pareto (both)."),
+    temperature_C: Optional[float] = typer.Option(None, "--temperature-C", help="Optimize sigma at this working temperature."),
+    constraint: Optional[str] = typer.Option(None, "--constraint", help="Linear constraints in mol %, e.g. 'LiI <= 0.5*Li2S; Li2S + LiI >= 70'."),
+    route: Optional[str] = typer.Option(None, help="Fixed synthesis route."),
+    state: Optional[str] = typer.Option(None, help="State(s) to search, e.g. glass,glass_ceramic."),
+    heat_treatment_C: Optional[str] = typer.Option(None, "--heat-treatment-C", help="Heat treatment of ceramic states: value or range, e.g. 200-400."),
+    measured: Optional[Path] = typer.Option(None, "--measured", help="Your results (dataset schema): they update the belief and are never suggested again."),
+    model: Optional[str] = typer.Option(None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."),
+    output: Optional[Path] = typer.Option(None, "--output", help="CSV or Parquet, written atomically."),
+    seed: int = typer.Option(0),
+    quiet: bool = typer.Option(False, "--quiet"),
+) -> None:
+    """Suggest the next experiments inside a composition space (active learning)."""
+    from nce.pipelines.predict import write_output
+    from nce.pipelines.search_space import build_space
+    from nce.pipelines.suggest import run_suggest
+
+    search = build_space(space, constraint, state, heat_treatment_C, route)
+    with _progress(quiet) as step:
+        result = run_suggest(search, n, acquisition, objective, temperature_C, measured, model, seed, on_step=step)
+    table = result["table"]
+    if output:
+        write_output(table, output)
+        console.print(f"wrote {len(table)} suggestions to {output} (MLflow run {result['run_id']})")
+        return
+    view = Table(title=f"next {len(table)} experiments ({acquisition}, objective {objective})")
+    shown = [c for c in ("composition", "state", "heat_treatment_C", "log10_sigma25", "log10_sigma_T", "Ea_eV", "acquisition", "reason", "in_domain") if c in table]
+    for c in shown:
+        view.add_column(c)
+    for _, r in table.iterrows():
+        cells = []
+        for c in shown:
+            v = r[c]
+            if c == "log10_sigma25":
+                cells.append(f"{v:.2f} [{r['log10_sigma25_lo']:.2f}, {r['log10_sigma25_hi']:.2f}]")
+            elif c == "Ea_eV":
+                cells.append(f"{v:.3f} [{r['Ea_eV_lo']:.3f}, {r['Ea_eV_hi']:.3f}]")
+            elif isinstance(v, float):
+                cells.append("" if v != v else f"{v:.3g}")
+            else:
+                cells.append(str(v))
+        view.add_row(*cells)
+    console.print(view)
+    console.print(f"MLflow run {result['run_id']}")
 
 
 def pd_frame(compositions):

@@ -33,28 +33,60 @@ def data_hash(frame: pd.DataFrame) -> str:
     return hashlib.sha256(row_hashes.tobytes()).hexdigest()
 
 
+def _read_extra(extra_data: Path):
+    try:
+        return load_extra(extra_data)
+    except ExtraDataError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _default_processing(rows: pd.DataFrame) -> np.ndarray:
+    from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE
+
+    return ((rows["route"] == DEFAULT_ROUTE) & (rows["state"] == DEFAULT_STATE) & rows["heat_treatment_C"].isna()).to_numpy()
+
+
 def training_frame(extra_data: Path | None = None, only_extra: bool = False) -> tuple[pd.DataFrame, list[str]]:
-    """SciGlass training rows, joined with (or replaced by) a user's measurements."""
+    """Rows of the glass model: SciGlass, joined with (or replaced by) a user's melt-quenched
+    glasses that have a 25 degC value or an Ea. A user's other rows train the processing
+    model (:func:`processing_rows`)."""
     frames, notes = [], []
     if not only_extra:
         frames.append(load_conductivity(training=True))
     if extra_data is not None:
-        try:
-            extra = load_extra(extra_data)
-        except ExtraDataError as exc:
-            raise UserError(str(exc)) from None
+        extra = _read_extra(extra_data)
         notes.extend(extra.skipped)
-        frames.append(extra.rows)
+        rows = extra.rows
+        if not rows.empty:
+            glass = _default_processing(rows) & (rows["log10_sigma25"].notna() | rows["Ea_eV"].notna()).to_numpy()
+            if (~glass).any():
+                notes.append(f"{int((~glass).sum())} row(s) made other than as a melt-quenched glass, or with sigma away from 25 degC only, train the processing model")
+            frames.append(rows[glass].drop(columns=["temperature_C", "log10_sigma_T"]))
     elif only_extra:
         raise UserError("--only-extra needs --extra-data FILE")
     frame = pd.concat(frames, ignore_index=True, sort=False)
     if frame.empty:
-        raise UserError("no training rows")
+        raise UserError("no training rows for the glass model (melt-quenched glasses with sigma at 25 degC or Ea)")
     from nce.data.schema import element_columns
 
     frame[element_columns(frame)] = frame[element_columns(frame)].fillna(0.0)
     frame["KOD"] = frame["KOD"].astype(str)
     return frame, notes
+
+
+def processing_rows(extra_data: Path | None = None) -> pd.DataFrame:
+    """Observations the processing model learns from: the embedded literature rows and a
+    user's rows with a measured sigma, treated alike."""
+    from nce.data.literature import load_literature
+    from nce.data.schema import element_columns
+
+    frames = [load_literature().rows]
+    if extra_data is not None:
+        frames.append(_read_extra(extra_data).rows)
+    rows = pd.concat(frames, ignore_index=True, sort=False)
+    rows = rows[rows["log10_sigma_T"].notna()].reset_index(drop=True)
+    rows[element_columns(rows)] = rows[element_columns(rows)].fillna(0.0)
+    return rows
 
 
 def make_featurizer(seed: int = DEFAULT_SEED, featurizer_params: dict | None = None, on_step=lambda _: None):
@@ -130,6 +162,10 @@ def train(
         mlflow.log_input(mlflow.data.from_pandas(frame[["KOD", "composition", "log10_sigma25", "Ea_eV"]], name="conductivity", digest=digest[:16]), context="training")
         on_step("featurizing and fitting")
         model.fit(frame, data_hash=digest)
+        on_step("fitting the processing offsets (literature and your processed rows)")
+        processed = processing_rows(extra_data)
+        model.fit_processing(processed)
+        mlflow.log_params({"processing_rows": len(processed), "processing_method": model.processing_.method})
         result = {"run_id": run.info.run_id, "n_rows": len(frame), "data_hash": digest, "skipped": notes}
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)

@@ -56,11 +56,14 @@ def test_extra_data_rows_and_errors(tmp_path):
     pd.DataFrame({"composition": ["70Li2S-30P2S5", "75Li2S-25P2S5", "Li3PS4"], "temperature_C": [25, 100, 100],
                   "sigma_S_cm": [1e-4, 1e-3, 1e-3], "Ea_eV": [np.nan, 0.35, np.nan], "state": ["glass", "glass_ceramic", "glass"]}).to_csv(path, index=False)
     extra = load_extra(path)
-    assert len(extra.rows) == 2 and extra.rows["log10_sigma25"].iloc[0] == pytest.approx(-4.0)
+    assert len(extra.rows) == 3 and extra.rows["log10_sigma25"].iloc[0] == pytest.approx(-4.0)
     # 1e-3 S/cm at 100 degC with Ea 0.35 eV, moved back to 25 degC
     shift = 0.35 / (np.log(10) * 8.617333262e-5) * (1 / 298.15 - 1 / 373.15)
     assert extra.rows["log10_sigma25"].iloc[1] == pytest.approx(-3.0 - shift)
-    assert extra.skipped == ["row 4: sigma at 100 degC without Ea cannot be moved to 25 degC"]
+    # sigma at 100 degC without Ea: a sigma(T) observation only, never a 25 degC value
+    assert extra.skipped == ["row 4: sigma at 100 degC without Ea is kept as a sigma(T) observation, not a 25 degC target"]
+    assert np.isnan(extra.rows["log10_sigma25"].iloc[2]) and extra.rows["log10_sigma_T"].iloc[2] == pytest.approx(-3.0)
+    assert extra.rows["temperature_C"].iloc[2] == 100
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"composition": ["70Li2S-30P2S5"], "temperature_C": [25], "sigma_S_cm": [1e-4], "state": ["melted"]}).to_csv(bad, index=False)
     with pytest.raises(ExtraDataError, match="row 2: unknown state 'melted'"):

@@ -1,0 +1,305 @@
+"""``nce suggest``: the next experiments inside a user's composition space.
+
+1. Candidates: Sobol points on the bounded simplex (:mod:`nce.pipelines.search_space`).
+2. Belief: NCE's prediction for each candidate (mean, and a standard deviation from its
+   90 % interval), updated by the user's own measurements (``--measured``): a Gaussian
+   process on the residuals (measured − NCE) in atomic-fraction and processing space, with
+   NCE as its prior mean (a GP with a model prior mean; Rasmussen & Williams 2006, §2.7).
+   A measurement's weight is the ratio of the prior variance (NCE's own uncertainty) to the
+   measurement scatter (0.3 decades, the within-lab repeatability), so measured glasses pull
+   their neighbourhood hard and leave distant compositions to NCE.
+3. Acquisition: expected improvement (Jones et al. 1998), upper confidence bound (Srinivas
+   et al. 2010), Thompson sampling from the belief, pure exploration (largest interval); for
+   two objectives, hypervolume improvement of the optimistic point over the current front.
+4. Batch: greedy with local penalization (González et al. 2016, simplified): after each pick,
+   the acquisition of candidates near it is damped, so a batch spreads over the space;
+   for the Pareto objective the pick joins the front instead (kriging believer).
+Candidates outside NCE's domain are kept and marked ``in_domain = False``; measured
+compositions (with the same processing) are never suggested again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from nce.data.arrhenius import log10_sigma_at
+from nce.data.schema import element_columns
+from nce.featurize.composition import parse_many
+from nce.pipelines.errors import UserError
+from nce.pipelines.search_space import SearchSpace
+
+ACQUISITIONS = ("ei", "ucb", "thompson", "explore")
+OBJECTIVES = ("sigma", "ea", "pareto")
+Z90 = 1.6448536269514722
+MEASUREMENT_SD = 0.3  # decades (log10 sigma); Ea: 0.03 eV
+EA_MEASUREMENT_SD = 0.03
+UCB_KAPPA = 2.0
+
+
+@dataclass
+class Belief:
+    """Mean and standard deviation of one objective (larger is better) per candidate."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+
+
+def _coordinates(frame: pd.DataFrame, elements: list[str]) -> np.ndarray:
+    """Atomic fractions of the space's elements plus processing, for the residual GP."""
+    atoms = frame.reindex(columns=elements, fill_value=0.0).fillna(0.0).to_numpy(dtype=float)
+    extra = []
+    if "state" in frame:
+        extra.append(frame["state"].isin(("glass_ceramic", "amorphous_ceramic")).to_numpy(dtype=float))
+    if "heat_treatment_C" in frame:
+        extra.append(np.nan_to_num(pd.to_numeric(frame["heat_treatment_C"], errors="coerce").to_numpy(dtype=float)) / 1000.0)
+    return np.column_stack([atoms, *extra]) if extra else atoms
+
+
+def residual_update(prior: Belief, X_cand: np.ndarray, X_meas: np.ndarray, residual: np.ndarray, noise_sd: float) -> Belief:
+    """Posterior of NCE + GP(residual) at the candidates, given measured residuals."""
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+    ok = np.isfinite(residual)
+    if not ok.any():
+        return prior
+    amplitude = float(np.median(prior.sd)) ** 2
+    kernel = ConstantKernel(amplitude, "fixed") * RBF(0.1, (0.02, 1.0)) + WhiteKernel(noise_sd**2, "fixed")
+    gp = GaussianProcessRegressor(kernel=kernel, optimizer="fmin_l_bfgs_b" if ok.sum() >= 8 else None, random_state=0)
+    gp.fit(X_meas[ok], residual[ok])
+    mean, sd = gp.predict(X_cand, return_std=True)
+    # the GP's prior sd is NCE's typical sd; scale it to each candidate's own NCE sd
+    shrink = np.sqrt(np.clip(sd**2 - noise_sd**2, 0.0, None)) / np.sqrt(amplitude)
+    return Belief(prior.mean + mean, prior.sd * np.clip(shrink, 0.05, 1.0))
+
+
+def expected_improvement(b: Belief, best: float) -> np.ndarray:
+    z = (b.mean - best) / b.sd
+    return (b.mean - best) * norm.cdf(z) + b.sd * norm.pdf(z)
+
+
+def hypervolume_2d(points: np.ndarray, reference: np.ndarray) -> float:
+    """Area dominated by ``points`` (both objectives maximized) above ``reference``."""
+    p = points[(points > reference).all(axis=1)]
+    if len(p) == 0:
+        return 0.0
+    p = p[np.argsort(-p[:, 0])]
+    area, best_y = 0.0, reference[1]
+    for x, y in p:
+        if y > best_y:
+            area += (x - reference[0]) * (y - best_y)
+            best_y = y
+    return float(area)
+
+
+def acquisition_values(beliefs: list[Belief], acquisition: str, best: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    b = beliefs[0]
+    if acquisition == "ei":
+        return expected_improvement(b, best[0])
+    if acquisition == "ucb":
+        return b.mean + UCB_KAPPA * b.sd
+    if acquisition == "thompson":
+        return rng.normal(b.mean, b.sd)
+    if acquisition == "explore":
+        return b.sd
+    raise UserError(f"unknown acquisition {acquisition!r} (one of {', '.join(ACQUISITIONS)})")
+
+
+def select_batch(X: np.ndarray, acq: np.ndarray, n: int, length: float) -> list[int]:
+    """Greedy picks with local penalization: neighbours of a pick lose acquisition."""
+    value = acq - np.nanmin(acq) + 1e-12
+    chosen: list[int] = []
+    for _ in range(min(n, len(X))):
+        i = int(np.nanargmax(value))
+        chosen.append(i)
+        d2 = ((X - X[i]) ** 2).sum(axis=1)
+        value = value * (1.0 - np.exp(-d2 / (2 * length**2)))
+        value[chosen] = -np.inf
+    return chosen
+
+
+def select_pareto(points_opt: np.ndarray, front: np.ndarray, reference: np.ndarray, n: int) -> tuple[list[int], np.ndarray]:
+    """Greedy hypervolume improvement; each pick joins the front (kriging believer)."""
+    chosen, gains = [], np.zeros(len(points_opt))
+    current = front.copy()
+    for _ in range(min(n, len(points_opt))):
+        base = hypervolume_2d(current, reference)
+        hvi = np.array([hypervolume_2d(np.vstack([current, p]), reference) - base for p in points_opt])
+        hvi[chosen] = -np.inf
+        i = int(np.argmax(hvi))
+        chosen.append(i)
+        gains[i] = hvi[i]
+        current = np.vstack([current, points_opt[i]])
+    return chosen, gains
+
+
+def _objective_beliefs(pred: pd.DataFrame, objective: str, temperature_C: float | None) -> list[Belief]:
+    col = "log10_sigma_T" if temperature_C is not None else "log10_sigma25"
+    sigma_sd = np.maximum((pred["log10_sigma25_hi"] - pred["log10_sigma25_lo"]).to_numpy() / (2 * Z90), 1e-3)
+    ea_sd = np.maximum((pred["Ea_eV_hi"] - pred["Ea_eV_lo"]).to_numpy() / (2 * Z90), 1e-4)
+    sigma = Belief(pred[col].to_numpy(dtype=float), sigma_sd)
+    ea = Belief(-pred["Ea_eV"].to_numpy(dtype=float), ea_sd)  # maximize -Ea
+    return {"sigma": [sigma], "ea": [ea], "pareto": [sigma, ea]}[objective]
+
+
+def measured_observations(measured: pd.DataFrame, objective: str, temperature_C: float | None) -> list[np.ndarray]:
+    """Measured objective values (larger is better) per measured row, NaN where missing."""
+    T = 25.0 if temperature_C is None else temperature_C
+    s25 = measured["log10_sigma25"].to_numpy(dtype=float)
+    ea = measured["Ea_eV"].to_numpy(dtype=float)
+    sigma = np.where(np.isfinite(ea), log10_sigma_at(s25, np.nan_to_num(ea), T), np.where(T == 25.0, s25, np.nan))
+    return {"sigma": [sigma], "ea": [-ea], "pareto": [sigma, -ea]}[objective]
+
+
+def _key(frame: pd.DataFrame, elements: list[str]) -> pd.Series:
+    atoms = np.round(frame.reindex(columns=elements, fill_value=0.0).fillna(0.0).to_numpy(dtype=float), 3) + 0.0
+    state = frame["state"].astype(str).to_numpy() if "state" in frame else np.full(len(frame), "glass")
+    return pd.Series([a.tobytes().hex() + s for a, s in zip(atoms, state)], index=frame.index)
+
+
+def _posterior_columns(out: pd.DataFrame, beliefs: list[Belief], objective: str, temperature_C, chosen: list[int]) -> None:
+    """Report the belief updated by the user's measurements, not NCE's prior."""
+    kinds = {"sigma": ["sigma"], "ea": ["ea"], "pareto": ["sigma", "ea"]}[objective]
+    for b, kind in zip(beliefs, kinds):
+        m, s = b.mean[chosen], b.sd[chosen]
+        if kind == "ea":
+            out["Ea_eV"], out["Ea_eV_lo"], out["Ea_eV_hi"] = -m, np.maximum(-m - Z90 * s, 0.0), -m + Z90 * s
+        elif temperature_C is not None:
+            out["log10_sigma_T"] = m
+        else:
+            out["log10_sigma25"], out["log10_sigma25_lo"], out["log10_sigma25_hi"] = m, m - Z90 * s, m + Z90 * s
+
+
+def suggest(
+    model,
+    space: SearchSpace,
+    n: int = 8,
+    acquisition: str = "ei",
+    objective: str = "sigma",
+    temperature_C: float | None = None,
+    measured: pd.DataFrame | None = None,
+    n_candidates: int = 4000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The next ``n`` experiments, best first, with predictions, acquisition and reason."""
+    from nce.pipelines.predict import predict_frame
+
+    if objective not in OBJECTIVES:
+        raise UserError(f"unknown objective {objective!r} (one of {', '.join(OBJECTIVES)})")
+    if acquisition not in ACQUISITIONS:
+        raise UserError(f"unknown acquisition {acquisition!r} (one of {', '.join(ACQUISITIONS)})")
+    if n < 1:
+        raise UserError("--n must be at least 1")
+    rng = np.random.default_rng(seed)
+    cand = space.sample(n_candidates, seed=seed)
+    parsed = parse_many(cand["composition"].tolist())
+    atoms = pd.DataFrame([p.atoms for p in parsed]).fillna(0.0)
+    elements = sorted(atoms.columns)
+    cand = pd.concat([cand.reset_index(drop=True), atoms[elements]], axis=1)
+    if measured is not None and len(measured):
+        seen = set(_key(measured, elements))
+        cand = cand[~_key(cand, elements).isin(seen).to_numpy()].reset_index(drop=True)
+        if cand.empty:
+            raise UserError("every candidate of the space has been measured already")
+    query = cand[["composition", *[c for c in ("route", "state", "heat_treatment_C") if c in cand]]].copy()
+    if temperature_C is not None:
+        query["temperature_C"] = temperature_C
+    pred = predict_frame(model, query)
+    beliefs = _objective_beliefs(pred, objective, temperature_C)
+    X = _coordinates(cand, elements)
+    best = np.array([np.nanmax(b.mean) for b in beliefs])
+    if measured is not None and len(measured):
+        X_meas = _coordinates(measured.reindex(columns=[*elements, *[c for c in ("state", "heat_treatment_C") if c in cand]]).fillna({e: 0.0 for e in elements}), elements)
+        meas_pred = predict_frame(model, measured[["composition", *[c for c in ("route", "state", "heat_treatment_C") if c in measured]]].assign(
+            **({"temperature_C": temperature_C} if temperature_C is not None else {})))
+        observed = measured_observations(measured, objective, temperature_C)
+        prior_meas = _objective_beliefs(meas_pred, objective, temperature_C)
+        noise = [MEASUREMENT_SD, EA_MEASUREMENT_SD] if objective != "ea" else [EA_MEASUREMENT_SD]
+        beliefs = [residual_update(b, X, X_meas, obs - pm.mean, s) for b, obs, pm, s in zip(beliefs, observed, prior_meas, noise)]
+        best = np.array([np.nanmax(obs) if np.isfinite(obs).any() else np.nanmax(b.mean) for obs, b in zip(observed, beliefs)])
+    length = 0.15 * float(np.sqrt(((X.max(axis=0) - X.min(axis=0)) ** 2).sum()) or 1.0)
+    if objective == "pareto":
+        opt = np.column_stack([b.mean + UCB_KAPPA * b.sd for b in beliefs])
+        means = np.column_stack([b.mean for b in beliefs])
+        if measured is not None and len(measured) and np.isfinite(np.column_stack(observed)).all(axis=1).any():
+            obs = np.column_stack(observed)
+            front = obs[np.isfinite(obs).all(axis=1)]
+        else:
+            front = means
+        reference = np.minimum(means.min(axis=0), front.min(axis=0)) - np.array([1.0, 0.1])
+        chosen, gains = select_pareto(opt, front, reference, n)
+        acq = gains
+    else:
+        acq = acquisition_values(beliefs, acquisition, best, rng)
+        chosen = select_batch(X, acq, n, length)
+    top = np.quantile(beliefs[0].mean, 0.9)
+    out = pred.iloc[chosen].copy()
+    out["acquisition"] = acq[chosen]
+    b0 = beliefs[0]
+    if measured is not None and len(measured):
+        _posterior_columns(out, beliefs, objective, temperature_C, chosen)
+    out["reason"] = [
+        "explore: chosen for its uncertainty" if acquisition == "explore" and objective != "pareto"
+        else ("exploit: predicted in the top 10 % of the space" if b0.mean[i] >= top
+              else f"explore: interval ±{Z90 * b0.sd[i]:.2f} around a mid-ranked prediction")
+        for i in chosen
+    ]
+    cols = ["composition", "normalized_composition", *[c for c in ("route", "state", "heat_treatment_C", "temperature_C") if c in out],
+            "log10_sigma25", "log10_sigma25_lo", "log10_sigma25_hi", "Ea_eV", "Ea_eV_lo", "Ea_eV_hi",
+            *(["log10_sigma_T"] if temperature_C is not None else []), "acquisition", "reason", "in_domain"]
+    return out[cols].reset_index(drop=True)
+
+
+def run_suggest(
+    space: SearchSpace,
+    n: int = 8,
+    acquisition: str = "ei",
+    objective: str = "sigma",
+    temperature_C: float | None = None,
+    measured_path=None,
+    model_uri: str | None = None,
+    seed: int = 0,
+    on_step=lambda _: None,
+) -> dict:
+    """One suggestion round as an MLflow run: parameters, the suggestions and the measured rows."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import mlflow
+
+    from nce.data.extra import ExtraDataError, load_extra
+    from nce.pipelines import tracking
+    from nce.pipelines.predict import load_model
+
+    measured = None
+    if measured_path is not None:
+        try:
+            measured = load_extra(Path(measured_path), source="measured").rows
+        except ExtraDataError as exc:
+            raise UserError(str(exc)) from None
+    model = load_model(model_uri, on_step=on_step)
+    on_step("predicting candidates and choosing a batch")
+    table = suggest(model, space, n, acquisition, objective, temperature_C, measured, seed=seed)
+    experiment_id = tracking.setup()
+    with mlflow.start_run(experiment_id=experiment_id, run_name="suggest") as run:
+        mlflow.log_params({"space": ",".join(f"{c}:{lo:g}-{hi:g}" for c, lo, hi in zip(space.components, space.lower, space.upper)),
+                           "constraints": "; ".join(c.text for c in space.constraints), "states": ",".join(space.states),
+                           "heat_treatment_C": str(space.heat_treatment_C or ""), "route": space.route or "", "n": n,
+                           "acquisition": acquisition, "objective": objective, "temperature_C": temperature_C, "seed": seed,
+                           "n_measured": 0 if measured is None else len(measured)})
+        mlflow.set_tags({"model_uri": model_uri or "models:/nce-conductivity@champion", "model_data_hash": getattr(model, "data_hash_", "")})
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            table.to_csv(tmp / "suggestions.csv", index=False)
+            if measured is not None:
+                measured.to_csv(tmp / "measured.csv", index=False)
+            (tmp / "model.json").write_text(json.dumps({"model_uri": model_uri or "models:/nce-conductivity@champion",
+                                                        "data_hash": getattr(model, "data_hash_", ""),
+                                                        "measurement_sd": {"log10_sigma": MEASUREMENT_SD, "Ea_eV": EA_MEASUREMENT_SD}}))
+            mlflow.log_artifacts(str(tmp), artifact_path="suggest")
+    return {"run_id": run.info.run_id, "table": table}

@@ -1,0 +1,156 @@
+"""Suggestions stay inside the user's space, never repeat a measurement, spread out, and
+bad space text is a clear error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from nce.cli import app
+from nce.featurize import parse_composition
+from nce.models.nce_model import NCEModel
+from nce.pipelines.search_space import SpaceError, build_space, parse_space
+from nce.pipelines.suggest import hypervolume_2d, select_batch, suggest
+
+SPACE = "Li2S:60-80,P2S5:20-40,LiI:0-30"
+
+
+@st.composite
+def spaces(draw):
+    formulas = draw(st.lists(st.sampled_from(["Li2S", "P2S5", "LiI", "SiS2", "Li2O", "B2O3", "GeS2", "LiCl"]), min_size=2, max_size=4, unique=True))
+    lows = [draw(st.integers(0, 30)) for _ in formulas]
+    highs = [lo + draw(st.integers(0, 70)) for lo in lows]
+    highs = [min(h, 100) for h in highs]
+    return formulas, lows, highs
+
+
+def _comfortably_feasible(lows, highs, margin=1.0) -> bool:
+    from scipy.optimize import linprog
+
+    k = len(lows)
+    bounds = [(lo + min(margin, (hi - lo) / 2), hi - min(margin, (hi - lo) / 2)) for lo, hi in zip(lows, highs)]
+    a_ub = np.zeros((1, k))
+    a_ub[0, 0], a_ub[0, 1] = -1.0, 0.5  # x0 >= 0.5 x1 + margin
+    res = linprog(np.zeros(k), A_ub=a_ub, b_ub=[-margin], A_eq=np.ones((1, k)), b_eq=[100.0], bounds=bounds)
+    return res.status == 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spaces(), st.integers(0, 5))
+def test_every_candidate_satisfies_sum_bounds_and_constraints(space_parts, seed):
+    formulas, lows, highs = space_parts
+    text = ",".join(f"{f}:{lo}-{hi}" for f, lo, hi in zip(formulas, lows, highs))
+    constraint = f"{formulas[0]} >= 0.5*{formulas[1]}"
+    try:
+        space = build_space(text, constraint)
+        cand = space.sample(200, seed=seed)
+    except SpaceError:
+        # only when no point with 1 mol % of slack exists (checked by linear programming)
+        assert not _comfortably_feasible(lows, highs)
+        return
+    x = cand[list(formulas)].to_numpy()
+    assert np.allclose(x.sum(axis=1), 100.0)
+    assert (x >= np.array(lows) - 1e-9).all() and (x <= np.array(highs) + 1e-9).all()
+    assert (x[:, 0] >= 0.5 * x[:, 1] - 1e-6).all()
+    # the composition text is in the user's components and parses back to the same mol %
+    for text_row, row in zip(cand["composition"].head(5), x[:5]):
+        back = parse_composition(text_row).components
+        for f, v in zip(formulas, row):
+            assert back.get(f, 0.0) == pytest.approx(v, abs=0.02)
+
+
+def test_infeasible_bounds_are_reported():
+    with pytest.raises(SpaceError, match="cannot sum to 100"):
+        build_space("Li2S:60-80,P2S5:50-60")
+    with pytest.raises(SpaceError, match="no composition satisfies"):
+        build_space("Li2S:60-80,P2S5:20-40", "Li2S <= 50").sample(10)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty --space"),
+        ("Li2S 60-80", "cannot read 'Li2S 60-80'"),
+        ("Li2S:80-60,P2S5:20-40", "0 <= low <= high <= 100"),
+        ("Xx2S:60-80,P2S5:20-40", "component 'Xx2S'"),
+        ("Li2S:60-80,Li2S:20-40", "appears twice"),
+        ("Li2S:60-80,P2S5:20-140", "0 <= low <= high <= 100"),
+    ],
+)
+def test_bad_space_text_is_a_clear_error(text, message):
+    with pytest.raises(SpaceError, match=message):
+        parse_space(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_arbitrary_space_text_never_crashes(text):
+    try:
+        build_space(text, None)
+    except SpaceError:
+        pass
+
+
+def test_bad_constraint_and_processing_options():
+    with pytest.raises(SpaceError, match="not a component"):
+        build_space(SPACE, "Na2S <= 10")
+    with pytest.raises(SpaceError, match="cannot read constraint"):
+        build_space(SPACE, "Li2S = 70")
+    with pytest.raises(SpaceError, match="unknown state 'molten'"):
+        build_space(SPACE, states="glass,molten")
+    with pytest.raises(SpaceError, match="heat-treatment"):
+        build_space(SPACE, heat_treatment_C="hot")
+
+
+def test_batch_selection_spreads_out():
+    # two equally good peaks: a diverse batch takes both instead of crowding one
+    X = np.array([[0.0, 0.0], [0.01, 0.0], [0.02, 0.0], [1.0, 1.0], [1.01, 1.0]])
+    acq = np.array([1.0, 0.99, 0.98, 0.97, 0.96])
+    picks = select_batch(X, acq, 2, length=0.2)
+    assert picks[0] == 0 and picks[1] in (3, 4)
+
+
+def test_hypervolume_2d_by_hand():
+    pts = np.array([[2.0, 1.0], [1.0, 2.0]])
+    assert hypervolume_2d(pts, np.array([0.0, 0.0])) == pytest.approx(3.0)
+    assert hypervolume_2d(np.array([[1.0, 1.0]]), np.array([0.0, 0.0])) == pytest.approx(1.0)
+
+
+@pytest.fixture(scope="module")
+def small_model(small_model_dir):
+    return NCEModel.load(small_model_dir)
+
+
+def test_suggest_respects_the_space_and_skips_measured(small_model, tmp_path):
+    space = build_space(SPACE, "LiI <= 0.5*Li2S")
+    first = suggest(small_model, space, n=6, seed=1)
+    assert len(first) == 6 and set(first.columns) >= {"composition", "normalized_composition", "log10_sigma25", "log10_sigma25_lo",
+                                                       "log10_sigma25_hi", "Ea_eV", "Ea_eV_lo", "Ea_eV_hi", "acquisition", "reason", "in_domain"}
+    mol = pd.DataFrame([parse_composition(c).components for c in first["composition"]]).fillna(0.0)
+    assert np.allclose(mol.sum(axis=1), 100) and (mol["LiI"] <= 0.5 * mol["Li2S"] + 1e-6).all()
+    assert mol["Li2S"].between(60, 80).all() and mol["P2S5"].between(20, 40).all() and mol["LiI"].between(0, 30).all()
+    # measure the whole first batch: none of it may come back, and the belief moves
+    measured = tmp_path / "measured.csv"
+    pd.DataFrame({"composition": first["composition"], "temperature_C": 25.0, "sigma_S_cm": 10 ** (first["log10_sigma25"] - 2.0)}).to_csv(measured, index=False)
+    from nce.data.extra import load_extra
+
+    rows = load_extra(measured).rows
+    second = suggest(small_model, space, n=6, seed=1, measured=rows)
+    assert not set(second["normalized_composition"]) & set(first["normalized_composition"])
+
+
+@pytest.mark.parametrize("acquisition", ["ucb", "thompson", "explore"])
+def test_every_acquisition_and_pareto_return_a_batch(small_model, acquisition):
+    space = build_space("Li2O:20-50,B2O3:50-80")
+    assert len(suggest(small_model, space, n=3, acquisition=acquisition, n_candidates=300)) == 3
+    pareto = suggest(small_model, space, n=3, objective="pareto", n_candidates=300)
+    assert len(pareto) == 3 and (pareto["acquisition"] >= 0).all()
+
+
+def test_cli_bad_space_is_one_line_exit_2():
+    result = CliRunner().invoke(app, ["suggest", "--space", "Li2S:60-80;P2S5"])
+    assert result.exit_code == 2 and "cannot read" in result.output and "Traceback" not in result.output
