@@ -356,6 +356,109 @@ def _print_predictions(result) -> None:
     Console(width=max(100, 34 + 30 * len(result))).print(table) if not console.is_terminal else console.print(table)
 
 
+def _step_bar(quiet: bool, label: str, total: int):
+    """A rich progress bar over a job's steps: ``step(message, advance=1)`` starts a step
+    (the previous one is done); ``advance=0`` only updates the text. Silent with --quiet."""
+    import contextlib
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextlib.contextmanager
+    def bar():
+        with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=err_console, disable=quiet, transient=True) as progress:
+            task = progress.add_task("", total=total)
+            pending = [0]
+
+            def step(message: str, advance: int = 1) -> None:
+                if advance:
+                    progress.advance(task, pending[0])
+                    pending[0] = advance
+                progress.update(task, description=message)
+
+            yield step
+            progress.update(task, completed=total)
+
+    return bar()
+
+
+@app.command()
+@user_errors
+def report(
+    output: Path = typer.Option(Path("report.html"), "--output", help="The HTML page (self-contained, written atomically)."),
+    model: Optional[str] = typer.Option(None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."),
+    sample: int = typer.Option(3000, "--sample", help="Training glasses in the out-of-fold estimate."),
+    folds: int = typer.Option(5, "--folds", help="Publication-grouped folds of the out-of-fold estimate."),
+    seed: int = typer.Option(0),
+    quiet: bool = typer.Option(False, "--quiet"),
+) -> None:
+    """One HTML page: data, parity, calibration, residuals by family, SHAP, Wilkinson, campaign."""
+    from nce.pipelines.report import n_steps, run_report
+
+    with _step_bar(quiet, "report", n_steps(folds)) as step:
+        result = run_report(output, model, sample, folds, seed, on_step=step)
+    m = result["metrics"]
+    console.print(f"wrote {result['output']} ({result['n_images']} figures; MLflow run {result['run_id']})", markup=False, soft_wrap=True)
+    console.print(f"out of fold ({folds}-fold by publication, {m['oof_log10_sigma25_n']:.0f} glasses): log10 sigma25 MAE {m['oof_log10_sigma25_mae']:.3f} "
+                  f"(coverage {m['oof_log10_sigma25_coverage']:.3f}), Ea MAE {m['oof_Ea_eV_mae']:.3f} eV (coverage {m['oof_Ea_eV_coverage']:.3f})", markup=False, soft_wrap=True)
+    console.print("active-learning campaign: " + (f"suggest run {result['campaign']}" if result["campaign"] else "none yet (no MLflow run named suggest)"), markup=False, soft_wrap=True)
+
+
+@app.command("map")
+@user_errors
+def map_(
+    system: str = typer.Argument(..., help="2 or 3 components, e.g. 'Li2O-SiO2' or 'Li2S-P2S5-LiI'."),
+    temperature_C: Optional[float] = typer.Option(None, "--temperature-C", help="Map log10 sigma at this temperature (default 25 degC)."),
+    metric: str = typer.Option("sigma", "--metric", help="sigma (log10 sigma) or Ea."),
+    output: Optional[Path] = typer.Option(None, "--output", help="PNG file (default map_<system>.png), written atomically."),
+    step: Optional[float] = typer.Option(None, "--step", help="Grid step in mol % (default 1 for a line, 2 for a triangle)."),
+    model: Optional[str] = typer.Option(None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."),
+    quiet: bool = typer.Option(False, "--quiet"),
+) -> None:
+    """A binary line plot or ternary heat map of the prediction, its interval, the measured glasses and the domain."""
+    from nce.pipelines.maps import N_STEPS, parse_system, run_map
+
+    parse_system(system)  # bad input fails before the model loads
+    with _step_bar(quiet, "map", N_STEPS) as bar:
+        result = run_map(system, metric, temperature_C, output, model, step, on_step=bar)
+    grid, measured = result["grid"], result["measured"]
+    best = grid.loc[grid["value"].idxmax() if metric == "sigma" else grid["value"].idxmin()]
+    console.print(f"wrote {result['output']}: {len(grid)} compositions of {'-'.join(result['components'])}, "
+                  f"{int(grid['in_domain'].sum())} in the domain, {len(measured)} measured glasses overlaid", markup=False, soft_wrap=True)
+    console.print(f"{'highest' if metric == 'sigma' else 'lowest'} predicted {result['label'].replace('$^{-1}$', '-1')}: {best['value']:.2f} "
+                  f"[{best['lo']:.2f}, {best['hi']:.2f}] at {best['composition']} ({'in' if best['in_domain'] else 'outside'} the domain)", markup=False, soft_wrap=True)
+
+
+@app.command()
+@user_errors
+def explain(
+    composition: str = typer.Argument(..., help="One composition, e.g. 70Li2S-30P2S5."),
+    output: Path = typer.Option(Path("waterfall.png"), "--output", help="Waterfall plot (PNG), written atomically."),
+    top: int = typer.Option(12, "--top", help="Features shown in the table and the plot."),
+    model: Optional[str] = typer.Option(None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."),
+    quiet: bool = typer.Option(False, "--quiet"),
+) -> None:
+    """SHAP contributions of the features to one prediction (both targets): table and waterfall."""
+    from rich.markup import escape
+
+    from nce.pipelines.explain import N_STEPS, run_explain, top_table
+
+    with _step_bar(quiet, "explain", N_STEPS) as bar:
+        result = run_explain(composition, model, output, top, on_step=bar)
+    for target, t in result["targets"].items():
+        table = Table(title=escape(f"{result['normalized_composition']}: {target} = {t['point']:.3f} "
+                                   f"(90 % interval [{t['lo']:.3f}, {t['hi']:.3f}]); base value {t['base']:.3f}"))
+        for column in ("feature", "value", "SHAP"):
+            table.add_column(column, justify="left" if column == "feature" else "right")
+        shown = top_table(result, target, top)
+        for r in shown.itertuples(index=False):
+            table.add_row(escape(r.feature), f"{r.value:.4g}", f"{r.shap:+.3f}")
+        rest = t["point"] - t["base"] - shown["shap"].sum()
+        table.add_row(f"{len(t['contribs']) - len(shown)} other features", "", f"{rest:+.3f}")
+        console.print(table)
+    console.print(f"in domain: {result['in_domain']}; waterfall written to {result['output']}", markup=False, soft_wrap=True)
+
+
 def main() -> None:  # pragma: no cover
     app()
 
