@@ -181,6 +181,12 @@ def build_conductivity(src: pd.DataFrame, elements: list[str], log: CurationLog)
     log.add("conductivity", f"flagged suspect_fast_ion: log10 sigma25 > {cur.FAST_ION_LOG10_SIGMA25} (kept, excluded from training)", out["suspect_fast_ion"].sum())
     present = _present_elements(frame_atoms, elements)
     result = pd.concat([out, frame_atoms[present]], axis=1).sort_values(["KOD", "GLASNO"])
+    result["disagrees_with_other_labs"] = False
+    kept = ~result["suspect_fast_ion"].to_numpy()
+    result.loc[kept, "disagrees_with_other_labs"] = cur.disagrees_with_other_labs(result[kept])
+    log.add("conductivity", f"flagged disagrees_with_other_labs: > {cur.OTHER_LABS_MAX_DEVIATION_DECADES} decades from the median of "
+            f">= {cur.OTHER_LABS_MIN_PUBLICATIONS - 1} other publications on the same composition (kept, excluded from training)",
+            result["disagrees_with_other_labs"].sum())
     log.add("conductivity", "rows in the table", len(result))
     return result.reset_index(drop=True)
 

@@ -20,6 +20,11 @@ TK100C_RANGE_C = (-150.0, 1000.0)  # a glass measured as a solid, below any melt
 LOG10_SIGMA25_RANGE = (-20.0, 0.0)  # S/cm; above 1 S/cm no ionic glass conducts
 EA_RANGE_EV = (0.0, 3.0)  # exclusive lower bound
 FAST_ION_LOG10_SIGMA25 = -1.5  # above this at 25 degC a glass is suspect (unit/sign errors)
+#: A publication's value this far (decades) from the median of >= 2 other publications'
+#: values for the same composition is a unit or transcription error, not lab scatter (the
+#: inter-laboratory median is 0.36 decades): e.g. Zhang 1989 and Kennedy 1991 on Li2S-P2S5.
+OTHER_LABS_MAX_DEVIATION_DECADES = 2.5
+OTHER_LABS_MIN_PUBLICATIONS = 3
 
 TG_RANGE_K = (100.0, 2000.0)
 DENSITY_RANGE_G_CM3 = (1.0, 12.0)
@@ -118,3 +123,24 @@ def dominant_mobile_ion(atoms: pd.DataFrame) -> np.ndarray:
     out = np.array(MOBILE_IONS, dtype=object)[values.argmax(axis=1)]
     out[values.max(axis=1) <= 0] = ""
     return out
+
+
+def disagrees_with_other_labs(frame: pd.DataFrame, target: str = "log10_sigma25") -> np.ndarray:
+    """Rows whose publication's mean value for a composition lies more than
+    :data:`OTHER_LABS_MAX_DEVIATION_DECADES` from the median of the other publications'
+    means, where at least :data:`OTHER_LABS_MIN_PUBLICATIONS` publications measured it
+    (compositions keyed as in the noise floor: atomic fractions rounded to 0.005)."""
+    from nce.data.noise_floor import composition_key
+
+    data = pd.DataFrame({"key": composition_key(frame).to_numpy(), "KOD": frame["KOD"].to_numpy(),
+                         "value": frame[target].to_numpy(dtype=float)})
+    per_pub = data.dropna(subset=["value"]).groupby(["key", "KOD"], sort=True)["value"].mean().reset_index()
+    per_pub = per_pub[per_pub.groupby("key")["KOD"].transform("size") >= OTHER_LABS_MIN_PUBLICATIONS]
+    deviation = []
+    for _, group in per_pub.groupby("key", sort=False):
+        values = group["value"].to_numpy()
+        deviation.extend(values[i] - np.median(np.delete(values, i)) for i in range(len(values)))
+    per_pub["deviation"] = deviation
+    bad = per_pub[np.abs(per_pub["deviation"]) > OTHER_LABS_MAX_DEVIATION_DECADES]
+    flagged = set(zip(bad["key"], bad["KOD"]))
+    return np.array([(k, kod) in flagged for k, kod in zip(data["key"], data["KOD"])], dtype=bool)

@@ -12,7 +12,8 @@ def load_conductivity(training: bool = True) -> pd.DataFrame:
     """The curated conductivity table; with ``training`` the flagged rows are left out."""
     frame = read_table("conductivity")
     if training:
-        frame = frame[~frame["suspect_fast_ion"].astype(bool)].reset_index(drop=True)
+        flagged = frame["suspect_fast_ion"].astype(bool) | frame["disagrees_with_other_labs"].astype(bool)
+        frame = frame[~flagged].reset_index(drop=True)
     return frame
 
 
@@ -45,6 +46,7 @@ def dataset_summary() -> dict:
     summary["conductivity"] = {
         "rows": int(len(cond)),
         "flagged_suspect_fast_ion": int(all_rows["suspect_fast_ion"].astype(bool).sum()),
+        "flagged_disagrees_with_other_labs": int(all_rows["disagrees_with_other_labs"].astype(bool).sum()),
         "with_log10_sigma25": int(cond["log10_sigma25"].notna().sum()),
         "with_Ea_eV": int(cond["Ea_eV"].notna().sum()),
         "with_Li2S": int(cond["has_Li2S"].astype(bool).sum()),

@@ -82,7 +82,7 @@ def data_info(as_json: bool = typer.Option(False, "--json", help="Print one JSON
         table.add_row(name, str(summary[name]["rows"]))
     console.print(table)
     cond = summary["conductivity"]
-    for key in ("with_log10_sigma25", "with_Ea_eV", "with_Li2S", "publications", "flagged_suspect_fast_ion"):
+    for key in ("with_log10_sigma25", "with_Ea_eV", "with_Li2S", "publications", "flagged_suspect_fast_ion", "flagged_disagrees_with_other_labs"):
         console.print(f"conductivity {key}: {cond[key]}")
     for key in ("by_mobile_ion", "by_anion_family", "by_sigma25_source"):
         console.print(f"{key}: " + ", ".join(f"{k} {v}" for k, v in cond[key].items()))
@@ -218,6 +218,8 @@ def predict(
 
     if bool(compositions) == bool(input):
         raise UserError("give compositions as arguments or --input FILE (one of the two)")
+    if input and not input.is_file():  # before the model loads: a first run would train it for minutes
+        raise UserError(f"input file not found: {input}")
     overrides = {k: v for k, v in (("temperature_C", temperature_C), ("route", route), ("state", state), ("heat_treatment_C", heat_treatment_C)) if v is not None}
     with _progress(quiet) as step:
         nce_model = load_model(model, on_step=step)
