@@ -44,10 +44,22 @@ _SYMBOL_COUNT = re.compile(r"([A-Z][a-z]*|[)\]])(\d+(?:\.\d+)?)?", re.ASCII)
 _WS = re.compile(r"\s*")
 _REL_TOL = 0.005  # sums within 0.5 % of 1 or 100 are not worth a note
 _MAX_DEPTH = 32  # bracket nesting limit
+MAX_TEXT_LENGTH = 10_000  # characters; no glass needs more, and parsed texts are cached
+_MAX_MESSAGE = 300  # characters of an error message (the echoed input is cut, not the reason)
 
 
 class CompositionError(ValueError):
-    """A composition text that cannot be read; the message names the problem."""
+    """A composition text that cannot be read; the message names the problem.
+
+    The message is one line of at most 300 characters however long or odd the input was
+    (it is shown on stderr and in the ``error`` column of prediction files).
+    """
+
+    def __init__(self, message: object = "") -> None:
+        text = " ".join(str(message).splitlines())
+        if len(text) > _MAX_MESSAGE:
+            text = text[: _MAX_MESSAGE - 1] + "\u2026"
+        super().__init__(text)
 
 
 class _FrozenDict(dict):
@@ -114,6 +126,12 @@ def _atomic_number(symbol: str) -> int:
     return Element(symbol).Z
 
 
+@lru_cache(maxsize=None)
+def _canonical_symbol(symbol: str) -> str:
+    """The element pymatgen counts a symbol as (``D`` and ``T`` are hydrogen)."""
+    return Element(symbol).symbol
+
+
 def _check_symbol(symbol: str, leaf: str) -> None:
     if not Element.is_valid_symbol(symbol):
         raise CompositionError(f"unknown element {symbol!r} in {leaf!r}")
@@ -131,6 +149,8 @@ def _leaf(leaf: str) -> tuple[tuple[tuple[str, float], ...], float]:
             _check_symbol(symbol, leaf)
         if count is not None and float(count) == 0:
             raise CompositionError(f"zero subscript after {symbol!r} in {leaf!r}")
+        if count is not None and not math.isfinite(float(count)):
+            raise CompositionError(f"subscript after {symbol!r} is too large in {leaf!r}")
     try:
         pmg = _PmgComposition(_round_brackets(leaf))
         counts = pmg.get_el_amt_dict()
@@ -139,6 +159,12 @@ def _leaf(leaf: str) -> tuple[tuple[tuple[str, float], ...], float]:
         raise CompositionError(f"cannot read formula {leaf!r}: {exc}") from None
     if not counts or weight <= 0:
         raise CompositionError(f"formula {leaf!r} has no atoms")
+    if not math.isfinite(weight) or not all(math.isfinite(n) for n in counts.values()):
+        raise CompositionError(f"subscripts too large in {leaf!r}")
+    lost = [m.group(1) for m in _SYMBOL_COUNT.finditer(leaf)
+            if m.group(1) not in ")]" and _canonical_symbol(m.group(1)) not in counts]
+    if lost:  # pymatgen drops amounts below its tolerance (1e-8) without a word
+        raise CompositionError(f"subscript of {lost[0]!r} is too small (below 1e-8) in {leaf!r}")
     ordered = tuple(sorted(((el, float(n)) for el, n in counts.items()),
                            key=lambda item: _atomic_number(item[0])))
     return ordered, weight
@@ -176,6 +202,8 @@ def _scan_formula(s: str, i: int) -> tuple[int, bool] | None:
 def _check_formula_text(key: str) -> str:
     """Validate a whole string as one formula (a mapping key); return it stripped."""
     formula = key.strip()
+    if len(formula) > MAX_TEXT_LENGTH:
+        raise CompositionError(f"component name is {len(formula):,} characters long (at most {MAX_TEXT_LENGTH:,})")
     _check_brackets(formula)
     scanned = _scan_formula(formula, 0) if formula else None
     if scanned is None or scanned[0] != len(formula):
@@ -324,7 +352,7 @@ def _flatten(
         if amount == 0:
             notes.append(f"dropped {source!r} with amount 0")
             continue
-        share = scale * amount / total
+        share = scale * (amount / total)  # amount / total first: 100 * 1e308 overflows
         if isinstance(node, str):
             out[node] = out.get(node, 0.0) + share
         else:
@@ -339,16 +367,30 @@ def _build(
     if basis == "wt":
         flat = {formula: amount / infos[formula][1] for formula, amount in flat.items()}
     total = math.fsum(flat.values())
-    components = {formula: 100.0 * amount / total for formula, amount in flat.items()}
+    if not (math.isfinite(total) and total > 0):
+        raise CompositionError(f"amounts cannot be normalized (too small or too large) in {text!r}")
+    components = {}
+    for formula, amount in flat.items():
+        share = 100.0 * (amount / total)
+        if share > 0:
+            components[formula] = share
+        else:  # underflow: e.g. 5e-324 next to 70
+            notes.append(f"dropped {formula!r}: its amount is negligible next to the total")
     atoms: dict[str, float] = {}
     for formula, share in components.items():
         for element, count in infos[formula][0]:
             atoms[element] = atoms.get(element, 0.0) + share * count
+    atoms = {element: n for element, n in atoms.items() if n > 0}
     return Composition(text, _FrozenDict(components), _atom_fractions(atoms), tuple(notes))
 
 
 def _atom_fractions(counts: Mapping[str, float]) -> _FrozenDict:
-    total = math.fsum(counts.values())
+    try:
+        total = math.fsum(counts.values())
+    except OverflowError:
+        total = math.inf
+    if not (math.isfinite(total) and total > 0) or not all(math.isfinite(v) for v in counts.values()):
+        raise CompositionError("subscripts or amounts too large to count the atoms")
     ordered = sorted(counts, key=_atomic_number)
     return _FrozenDict((element, counts[element] / total) for element in ordered)
 
@@ -359,6 +401,8 @@ def _bare_formula(text: str, formula: str) -> Composition:
 
 
 def _parse_text(text: str, basis: Basis) -> Composition:
+    if len(text) > MAX_TEXT_LENGTH:
+        raise CompositionError(f"composition text is {len(text):,} characters long (at most {MAX_TEXT_LENGTH:,})")
     source = text if text.isascii() else unicodedata.normalize("NFKC", text)
     source = source.strip()
     if not source:

@@ -110,7 +110,11 @@ def _progress(quiet: bool):
     return status()
 
 
-def _parse_params(text: Optional[str]) -> dict:
+FEATURIZER_PARAMS_HELP = ("Shrink the property sub-models for a quick look (JSON), e.g. "
+                          "'{\"max_rows_per_table\": 1500, \"submodel_params\": {\"n_estimators\": 25}}'; default: the cached full ones.")
+
+
+def _parse_params(text: Optional[str], option: str = "--params") -> dict:
     if not text:
         return {}
     if Path(text).is_file():
@@ -118,9 +122,21 @@ def _parse_params(text: Optional[str]) -> dict:
     try:
         params = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UserError(f"--params is not JSON: {exc.msg}") from None
+        raise UserError(f"{option} is not JSON: {exc.msg}") from None
     if not isinstance(params, dict):
-        raise UserError("--params must be a JSON object, e.g. '{\"max_depth\": 8}'")
+        raise UserError(f"{option} must be a JSON object, e.g. '{{\"max_depth\": 8}}'")
+    return params
+
+
+def _featurizer_params(text: Optional[str]) -> Optional[dict]:
+    """--featurizer-params: GlassFeaturizer settings other than the sub-models themselves."""
+    params = _parse_params(text, "--featurizer-params")
+    if not params:
+        return None
+    allowed = ("max_rows_per_table", "submodel_params", "n_folds", "n_jobs", "batch_size")
+    unknown = [k for k in params if k not in allowed]
+    if unknown:
+        raise UserError(f"--featurizer-params: unknown setting {unknown[0]!r} (one of {', '.join(allowed)})")
     return params
 
 
@@ -133,13 +149,15 @@ def train(
     seed: int = typer.Option(0, help="Random seed (recorded in the MLflow run)."),
     no_cv: bool = typer.Option(False, "--no-cv", help="Skip the grouped cross-validation (then the champion alias moves only if none exists)."),
     output: Optional[Path] = typer.Option(None, help="Also keep the model folder here."),
+    featurizer_params: Optional[str] = typer.Option(None, "--featurizer-params", help=FEATURIZER_PARAMS_HELP),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """Fit the conductivity and Ea models on all data, log to MLflow, register nce-conductivity."""
     from nce.pipelines.train import train as run_train
 
     with _progress(quiet) as step:
-        result = run_train(extra_data, only_extra, _parse_params(params), seed, cross_validate=not no_cv, output=output, on_step=step)
+        result = run_train(extra_data, only_extra, _parse_params(params), seed, cross_validate=not no_cv, output=output,
+                           featurizer_params=_featurizer_params(featurizer_params), on_step=step)
     for note in result["skipped"]:
         err_console.print(f"skipped {note}", markup=False)
     metrics = result.get("metrics", {})
@@ -310,6 +328,8 @@ def tune(
     storage: Optional[str] = typer.Option(None, help="Optuna storage: RDB URL, or a *.journal file for several local workers (default SQLite in mlruns/)."),
     timeout_s: Optional[float] = typer.Option(None, "--timeout-s", help="Stop starting trials after this many seconds."),
     seed: int = typer.Option(0),
+    max_rows: Optional[int] = typer.Option(None, "--max-rows", help="Tune on a random subset of the training rows (quick look)."),
+    featurizer_params: Optional[str] = typer.Option(None, "--featurizer-params", help=FEATURIZER_PARAMS_HELP),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """Search boosting settings with Optuna on training folds only (nested), resumable."""
@@ -319,6 +339,8 @@ def tune(
 
     if n_trials < 1:
         raise UserError("--n-trials must be at least 1")
+    if max_rows is not None and max_rows < 50:
+        raise UserError("--max-rows must be at least 50")
     with Progress(TextColumn("tuning"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err_console, disable=quiet) as bar:
         task = bar.add_task("", total=n_trials)
@@ -326,7 +348,8 @@ def tune(
         def on_trial(done, total, best):
             bar.update(task, completed=done, description=f"best MAE {best:.3f}" if best is not None else "")
 
-        result = run_tune(n_trials, study_name, storage, seed, timeout_s, on_trial=on_trial)
+        result = run_tune(n_trials, study_name, storage, seed, timeout_s, on_trial=on_trial, max_rows=max_rows,
+                          featurizer_params=_featurizer_params(featurizer_params))
     console.print(f"study {study_name}: {result['n_finished']} finished trials; best inner-CV MAE {result['best_inner_cv_mae']:.3f}, "
                   f"held-out publications {result['held_out_fold_mae']:.3f}")
     console.print(f"best settings written to {result['params_file']}; use them with: nce train --params {result['params_file']}", markup=False)

@@ -21,6 +21,46 @@ OUTPUT_COLUMNS = [
     "in_domain", "error",
 ]
 PROCESSING = ("route", "state", "heat_treatment_C", "temperature_C")
+_SHOWN = 60  # characters of a bad cell echoed in its error
+#: RFC 4180 line ends: only then does Python's csv writer quote a cell holding a lone CR
+#: (with "\n" it writes the CR bare and every reader splits the row in two).
+CSV_LINE_END = "\r\n"
+
+
+def _missing(value) -> bool:
+    """An empty cell: None, NaN/NA or blank text (any other object is a value)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float):
+        return value != value
+    return isinstance(value, str) and not value.strip()
+
+
+def _number(value) -> float:
+    """A cell as a number: numbers and numeric text; NaN for anything else (bools too)."""
+    if isinstance(value, (bool, np.bool_)):
+        return np.nan
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return np.nan
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        try:
+            return float(value)
+        except OverflowError:
+            return np.inf
+    return np.nan
+
+
+def numeric_column(values) -> np.ndarray:
+    """:func:`_number` over a column (empty cells are NaN)."""
+    return np.array([np.nan if _missing(v) else _number(v) for v in values], dtype=float)
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "\u2026"
 
 
 def _row_errors(frame: pd.DataFrame) -> tuple[list, list[str]]:
@@ -31,22 +71,19 @@ def _row_errors(frame: pd.DataFrame) -> tuple[list, list[str]]:
     for column, vocabulary in (("route", ROUTES), ("state", STATES)):
         if column in frame:
             for i, value in enumerate(frame[column].tolist()):
-                if errors[i] or value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+                if errors[i] or value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and value == ""):
                     continue
-                if str(value) not in vocabulary:
-                    errors[i] = f"unknown {column} {value!r} (one of {', '.join(vocabulary)})"
+                if not isinstance(value, str) or value not in vocabulary:
+                    errors[i] = f"unknown {column} {_shown(value)} (one of {', '.join(vocabulary)})"
     for column, low in (("temperature_C", -273.15), ("heat_treatment_C", -273.15)):
         if column in frame:
-            values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
             raw = frame[column].tolist()
+            values = numeric_column(raw)
             for i, (v, r) in enumerate(zip(values, raw)):
-                if errors[i]:
-                    continue
-                missing = r is None or (isinstance(r, float) and np.isnan(r)) or (isinstance(r, str) and not r.strip())
-                if missing:
+                if errors[i] or _missing(r):
                     continue
                 if not np.isfinite(v):
-                    errors[i] = f"{column} {r!r} is not a number"
+                    errors[i] = f"{column} {_shown(r)} is not a number"
                 elif v <= low:
                     errors[i] = f"{column} {v:g} is at or below absolute zero"
                 elif v > 3000:
@@ -61,7 +98,7 @@ def _model_rows(frame: pd.DataFrame, parsed: list, good: np.ndarray) -> pd.DataF
     rows = pd.concat([atoms, frame.loc[good, [c for c in PROCESSING if c in frame]].reset_index(drop=True)], axis=1)
     for col in ("heat_treatment_C", "temperature_C"):
         if col in rows:
-            rows[col] = pd.to_numeric(rows[col], errors="coerce")
+            rows[col] = numeric_column(rows[col].tolist())
     rows.index = index
     return rows
 
@@ -161,25 +198,120 @@ def read_input(path) -> pd.DataFrame:
 def write_output(frame: pd.DataFrame, path) -> None:
     """Write CSV or Parquet atomically: a temporary file in the same folder, then rename."""
     import os
-    import tempfile
     from pathlib import Path
 
     from nce.pipelines.errors import UserError
 
     path = Path(path)
-    if not path.parent.exists():
-        raise UserError(f"output folder does not exist: {path.parent}")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = _temporary_output(path)
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
-            frame.to_parquet(tmp, index=False)
+            import pyarrow.parquet as pq
+
+            pq.write_table(_arrow_table(frame, None, 0), tmp)
         else:
-            frame.to_csv(tmp, index=False)
+            frame.to_csv(tmp, index=False, lineterminator=CSV_LINE_END)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _temporary_output(path):
+    """A temporary file beside ``path`` (renamed onto it when complete)."""
+    import os
+    import tempfile
+
+    from nce.pipelines.errors import UserError
+
+    if not path.parent.exists():
+        raise UserError(f"output folder does not exist: {path.parent}")
+    if path.is_dir():
+        raise UserError(f"output {path} is a folder; give a file name ending in .csv or .parquet")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UserError(f"cannot write in {path.parent}: {exc.strerror or exc}") from None
+    os.close(fd)
+    return tmp
+
+
+def _arrow_table(result: pd.DataFrame, schema, first_row: int):
+    """``result`` as an Arrow table with the file's schema (the first chunk's)."""
+    import pyarrow as pa
+
+    from nce.pipelines.errors import UserError
+
+    try:
+        return pa.Table.from_pandas(result, preserve_index=False, schema=schema)
+    except (pa.ArrowException, TypeError, ValueError):
+        pass
+    try:
+        table = pa.Table.from_pandas(result, preserve_index=False)
+        return table.cast(schema, safe=False) if schema is not None else table
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        bad = next((c for c in result.columns if not _arrow_column_ok(result[c], schema)), None)
+        where = f"column {bad!r}" if bad is not None else "a column"
+        raise UserError(f"cannot write Parquet: {where} mixes types from row {first_row + 1} on "
+                        f"({str(exc).splitlines()[0][:120]}); write a .csv output instead") from None
+
+
+def _settled_schema(schema, input_path):
+    """``schema`` with null-typed columns given the input file's type (text for a CSV)."""
+    import pyarrow as pa
+
+    if not any(pa.types.is_null(f.type) for f in schema):
+        return schema
+    types = {}
+    if str(input_path).lower().endswith((".parquet", ".pq")):
+        import pyarrow.parquet as pq
+
+        types = {f.name: f.type for f in pq.ParquetFile(input_path).schema_arrow}
+    return pa.schema([f.with_type(types.get(f.name, pa.string())) if pa.types.is_null(f.type) else f for f in schema],
+                     metadata=schema.metadata)
+
+
+def _arrow_column_ok(column: pd.Series, schema) -> bool:
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(column, from_pandas=True)
+        if schema is not None and column.name in schema.names:
+            arr.cast(schema.field(column.name).type, safe=False)
+        return True
+    except (pa.ArrowException, TypeError, ValueError):
+        return False
+
+
+def _composition_text(value) -> str:
+    """A composition cell as text: empty cells are '', other non-text values their text."""
+    if isinstance(value, str):
+        return value
+    if _missing(value):
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, dict):
+        import json
+
+        try:
+            return json.dumps(value)
+        except (TypeError, ValueError):
+            return str(value)
+    return str(value)
+
+
+def _check_text_file(path) -> None:
+    """Refuse a CSV with NUL bytes: pandas would cut a cell at the NUL without a word."""
+    from nce.pipelines.errors import UserError
+
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            if b"\x00" in block:
+                raise UserError(f"{path} holds NUL bytes: not a UTF-8 text CSV (UTF-16? a binary file?)")
 
 
 def iter_input(path, chunk_rows: int):
@@ -188,6 +320,8 @@ def iter_input(path, chunk_rows: int):
 
     from nce.pipelines.errors import UserError
 
+    import warnings
+
     path = Path(path)
     if not path.is_file():
         raise UserError(f"input file not found: {path}")
@@ -195,19 +329,37 @@ def iter_input(path, chunk_rows: int):
         if path.suffix.lower() in (".parquet", ".pq"):
             import pyarrow.parquet as pq
 
-            chunks = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows))
+            # integer_object_nulls: an int column with gaps stays ints, so chunks keep one type
+            chunks = (b.to_pandas(integer_object_nulls=True) for b in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows))
         else:
-            chunks = pd.read_csv(path, dtype={"composition": str}, chunksize=chunk_rows)
-        for chunk in chunks:
+            _check_text_file(path)
+            # every column as text: the output keeps the cells as written and one type per
+            # column across chunks; a blank line is a row (an empty composition), not skipped;
+            # index_col=False: a row with an extra field must not turn column 1 into the index
+            chunks = pd.read_csv(path, dtype=str, chunksize=chunk_rows, skip_blank_lines=False, index_col=False)
+        start = 0
+        while True:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    return
+                except pd.errors.ParserWarning:
+                    raise UserError(f"{path}: a row near row {start + 1} has more fields than the header "
+                                    "(check its commas and quotes)") from None
             if "composition" not in chunk.columns:
-                raise UserError(f"{path}: required column 'composition' is missing (columns: {', '.join(map(str, chunk.columns))})")
-            chunk["composition"] = chunk["composition"].astype(object).where(chunk["composition"].notna(), "")
+                raise UserError(f"{path}: required column 'composition' is missing (columns: {', '.join(map(str, chunk.columns))[:200]})")
+            if chunk.columns.duplicated().any():
+                raise UserError(f"{path}: column {chunk.columns[chunk.columns.duplicated()][0]!r} appears twice")
+            chunk["composition"] = [_composition_text(v) for v in chunk["composition"].tolist()]
+            start += len(chunk)
             yield chunk
     except UserError:
         raise
     except Exception as exc:  # pandas/pyarrow raise many types for broken files
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserError(f"cannot read {path}: {first}") from None
+        raise UserError(f"cannot read {path}: {first[:200]}") from None
 
 
 def predict_file(model, input_path, output_path, overrides: dict | None = None, strict: bool = False,
@@ -218,18 +370,14 @@ def predict_file(model, input_path, output_path, overrides: dict | None = None, 
     been written, and with ``strict`` the first unusable row stops the run with nothing written.
     """
     import os
-    import tempfile
     from pathlib import Path
 
     from nce.pipelines.errors import UserError
 
     output_path = Path(output_path)
-    if not output_path.parent.exists():
-        raise UserError(f"output folder does not exist: {output_path.parent}")
     parquet = output_path.suffix.lower() in (".parquet", ".pq")
-    fd, tmp = tempfile.mkstemp(dir=output_path.parent, prefix=f".{output_path.name}.", suffix=".tmp")
-    os.close(fd)
-    writer, schema, n_rows, n_bad, offset = None, None, 0, 0, 0
+    tmp = _temporary_output(output_path)
+    writer, schema, n_rows, n_bad, offset, chunks = None, None, 0, 0, 0, 0
     try:
         for chunk in iter_input(input_path, chunk_rows):
             for column, value in (overrides or {}).items():
@@ -239,26 +387,34 @@ def predict_file(model, input_path, output_path, overrides: dict | None = None, 
             if strict and bad.size:
                 raise UserError(f"row {offset + bad[0] + 1}: {result['error'].iloc[bad[0]]} (nothing written)")
             if parquet:
-                import pyarrow as pa
                 import pyarrow.parquet as pq
 
-                table = pa.Table.from_pandas(result, preserve_index=False, schema=schema)
+                table = _arrow_table(result, schema, offset)
                 if writer is None:
-                    schema = table.schema
+                    # a column empty in the first chunk has Arrow type null; give it its input
+                    # type (text for CSV) so later chunks with values still fit the file's schema
+                    schema = _settled_schema(table.schema, input_path)
+                    table = table.cast(schema)
                     writer = pq.ParquetWriter(tmp, schema)
                 writer.write_table(table)
             else:
-                result.to_csv(tmp, mode="a", header=offset == 0, index=False)
+                result.to_csv(tmp, mode="a", header=offset == 0, index=False, lineterminator=CSV_LINE_END)
             offset += len(chunk)
             n_rows += len(result)
             n_bad += bad.size
+            chunks += 1
             on_chunk(n_rows)
+        if not chunks:
+            raise UserError(f"{input_path} holds no rows")
         if writer is not None:
             writer.close()
             writer = None
-        elif parquet:
-            raise UserError(f"{input_path} holds no rows")
         os.replace(tmp, output_path)
+    except OSError as exc:
+        if writer is not None:
+            writer.close()
+        Path(tmp).unlink(missing_ok=True)
+        raise UserError(f"cannot write {output_path}: {exc.strerror or exc}") from None
     except BaseException:
         if writer is not None:
             writer.close()

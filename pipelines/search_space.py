@@ -31,6 +31,12 @@ class SpaceError(UserError):
     """A space, constraint or processing option that cannot define candidates."""
 
 
+def _q(value, limit: int = 60) -> str:
+    """The user's text as quoted in a message, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 @dataclass(frozen=True)
 class LinearConstraint:
     coefficients: tuple[float, ...]  # per component, in mol %
@@ -109,22 +115,23 @@ def parse_space(text: str) -> tuple[tuple[str, ...], tuple[float, ...], tuple[fl
     """``"Li2S:60-80,P2S5:20-40"`` -> components, lower and upper bounds (mol %)."""
     if not isinstance(text, str) or not text.strip():
         raise SpaceError("empty --space; write it as 'Li2S:60-80,P2S5:20-40,LiI:0-30'")
-    components, lower, upper = [], [], []
+    components, lower, upper, formulas = [], [], [], []
     for part in text.split(","):
         match = re.fullmatch(rf"\s*([^:]+?)\s*:\s*({_NUMBER})\s*-\s*({_NUMBER})\s*", part)
         if not match:
-            raise SpaceError(f"cannot read {part.strip()!r} in --space: write component:low-high in mol %, e.g. Li2S:60-80")
+            raise SpaceError(f"cannot read {_q(part.strip())} in --space: write component:low-high in mol %, e.g. Li2S:60-80")
         name, low, high = match.group(1), float(match.group(2)), float(match.group(3))
         try:
             parsed = parse_composition(name)
         except CompositionError as exc:
-            raise SpaceError(f"component {name!r} in --space: {exc}") from None
-        if parsed.components and len(parsed.components) > 1:
-            raise SpaceError(f"component {name!r} in --space is a mixture; give one formula per component")
+            raise SpaceError(f"component {_q(name)} in --space: {exc}") from None
+        if not parsed.formula:  # "70Li2S" would be written as 5070Li2S in the suggestions
+            raise SpaceError(f"component {_q(name)} in --space is not a single compound; give one formula per component, e.g. Li2S:60-80")
         if not (0 <= low <= high <= 100):
-            raise SpaceError(f"bounds of {name!r} must satisfy 0 <= low <= high <= 100 mol %, got {low:g}-{high:g}")
-        if name in components:
-            raise SpaceError(f"component {name!r} appears twice in --space")
+            raise SpaceError(f"bounds of {_q(name)} must satisfy 0 <= low <= high <= 100 mol %, got {low:g}-{high:g}")
+        if parsed.formula in formulas:
+            raise SpaceError(f"component {_q(name)} appears twice in --space (as {_q(components[formulas.index(parsed.formula)])})")
+        formulas.append(parsed.formula)
         components.append(name)
         lower.append(low)
         upper.append(high)
@@ -142,13 +149,13 @@ def parse_constraints(text: str | None, components: tuple[str, ...]) -> tuple[Li
         piece = piece.strip()
         match = re.fullmatch(r"(.+?)\s*(<=|>=)\s*(.+)", piece)
         if not match:
-            raise SpaceError(f"cannot read constraint {piece!r}: write e.g. 'LiI <= 0.5*Li2S' (<= or >=)")
+            raise SpaceError(f"cannot read constraint {_q(piece)}: write e.g. 'LiI <= 0.5*Li2S' (<= or >=)")
         left = _linear(match.group(1), components, piece)
         right = _linear(match.group(3), components, piece)
         coeffs = left[0] - right[0]
         rhs = right[1] - left[1]
         if not np.any(coeffs):
-            raise SpaceError(f"constraint {piece!r} names no component of the space ({', '.join(components)})")
+            raise SpaceError(f"constraint {_q(piece)} names no component of the space ({', '.join(components)})")
         out.append(LinearConstraint(tuple(float(c) for c in coeffs), match.group(2), float(rhs), piece))
     return tuple(out)
 
@@ -157,7 +164,7 @@ def _linear(expr: str, components: tuple[str, ...], where: str) -> tuple[np.ndar
     coeffs, constant = np.zeros(len(components)), 0.0
     terms = re.findall(r"([+-]?)\s*([^+-]+)", expr.replace(" ", ""))
     if not terms or "".join(s + t for s, t in terms) != expr.replace(" ", ""):
-        raise SpaceError(f"cannot read {expr.strip()!r} in constraint {where!r}")
+        raise SpaceError(f"cannot read {_q(expr.strip())} in constraint {_q(where)}")
     for sign, term in terms:
         factor = -1.0 if sign == "-" else 1.0
         match = re.fullmatch(rf"(?:({_NUMBER})\*)?(.+)", term)
@@ -166,7 +173,7 @@ def _linear(expr: str, components: tuple[str, ...], where: str) -> tuple[np.ndar
             constant += factor * float(name)
             continue
         if name not in components:
-            raise SpaceError(f"constraint {where!r} names {name!r}, which is not a component of the space ({', '.join(components)})")
+            raise SpaceError(f"constraint {_q(where)} names {_q(name)}, which is not a component of the space ({', '.join(components)})")
         coeffs[components.index(name)] += factor * (float(number) if number else 1.0)
     return coeffs, constant
 
@@ -177,7 +184,7 @@ def parse_states(text: str | None) -> tuple[str, ...]:
     states = tuple(s.strip() for s in text.split(",") if s.strip())
     bad = [s for s in states if s not in STATES]
     if bad:
-        raise SpaceError(f"unknown state {bad[0]!r} in --state (one of {', '.join(STATES)})")
+        raise SpaceError(f"unknown state {_q(bad[0])} in --state (one of {', '.join(STATES)})")
     return states
 
 
@@ -186,11 +193,11 @@ def parse_range(text: str | None, what: str) -> tuple[float, float] | None:
         return None
     match = re.fullmatch(rf"\s*({_NUMBER})\s*(?:-\s*({_NUMBER}))?\s*", str(text))
     if not match:
-        raise SpaceError(f"cannot read {what} {text!r}: give a value or a range low-high, e.g. 200-400")
+        raise SpaceError(f"cannot read {what} {_q(text)}: give a value or a range low-high, e.g. 200-400")
     low = float(match.group(1))
     high = float(match.group(2)) if match.group(2) else low
     if not (0 <= low <= high <= 1600):
-        raise SpaceError(f"{what} must satisfy 0 <= low <= high <= 1600 degC, got {text!r}")
+        raise SpaceError(f"{what} must satisfy 0 <= low <= high <= 1600 degC, got {_q(text)}")
     return low, high
 
 
@@ -198,6 +205,6 @@ def build_space(space: str, constraints: str | None = None, states: str | None =
                 heat_treatment_C: str | None = None, route: str | None = None) -> SearchSpace:
     components, lower, upper = parse_space(space)
     if route is not None and route not in ROUTES:
-        raise SpaceError(f"unknown route {route!r} (one of {', '.join(ROUTES)})")
+        raise SpaceError(f"unknown route {_q(route)} (one of {', '.join(ROUTES)})")
     return SearchSpace(components, lower, upper, parse_constraints(constraints, components), parse_states(states),
                        parse_range(heat_treatment_C, "--heat-treatment-C"), route)
