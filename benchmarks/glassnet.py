@@ -40,7 +40,7 @@ from nce.models.nce_model import NCEModel  # noqa: E402
 from nce.models.property_models import PROPERTY_TABLES, PropertySubmodels  # noqa: E402
 from nce.pipelines.metrics import regression_metrics  # noqa: E402
 from nce.pipelines.protocols import family  # noqa: E402
-from nce.pipelines.submodels_cache import DEFAULT_FOLDS  # noqa: E402
+from nce.pipelines.submodels_cache import DEFAULT_FOLDS, cached_submodels  # noqa: E402
 from nce.pipelines.train import DEFAULT_MODEL_PARAMS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -144,6 +144,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bootstrap", type=int, default=2000)
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--cache", action="store_true", help="reuse (or keep) the held-out sub-models in ~/.cache/nce (the recorded run trains them)")
+    parser.add_argument("--predictions", type=Path, default=None, help="also write every test row's true and predicted values (CSV)")
     args = parser.parse_args()
     start = time.time()
 
@@ -172,7 +174,8 @@ def main() -> None:
 
     t0 = time.time()
     step("training the property sub-models without the test glasses")
-    subs = PropertySubmodels.train(with_folds=True, n_folds=DEFAULT_FOLDS, random_state=args.seed, tables=tables)
+    subs = str(cached_submodels(n_folds=DEFAULT_FOLDS, random_state=args.seed, tables=tables)) if args.cache else \
+        PropertySubmodels.train(with_folds=True, n_folds=DEFAULT_FOLDS, random_state=args.seed, tables=tables)
     t_sub = time.time() - t0
     t0 = time.time()
     step(f"training NCE on {len(cond_train):,} conductivity rows")
@@ -231,6 +234,11 @@ def main() -> None:
     by_family = by_family[by_family["n"] >= 10].sort_values("n", ascending=False).head(12)
     family_md = "\n".join(["| family (mobile, anion, other) | n | NCE MAE | GlassNet MAE |", "|---|---:|---:|---:|"]
                           + [f"| {f} | {r.n} | {r.NCE:.2f} | {r.GlassNet:.2f} |" for f, r in by_family.iterrows()])
+    if args.predictions is not None:
+        both = pd.concat([truth.add_suffix("_true"), glassnet.add_suffix("_glassnet"), nce.add_suffix("_nce"),
+                          reference.add_suffix("_reference"), out[["log10_sigma25", "Ea_eV"]].set_axis(truth.index).add_suffix("_nce"),
+                          pd.DataFrame({"family": fam, "in_domain_a": domain, "electrolyte_b": electrolytes}, index=truth.index)], axis=1)
+        both.to_csv(args.predictions, float_format="%.5g")
     per_s = len(query) / t_pred
     total = time.time() - start
     a = scores[(scores["subset"].str.startswith("(a)")) & (scores["model"] == "NCE")].set_index("target")

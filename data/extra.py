@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from nce.data.arrhenius import log10_sigma_at
-from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, ROUTES, STATES
+from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, ROUTES, STATES, element_columns
 from nce.featurize.composition import parse_many
 
 NEAR_25C = 5.0
@@ -124,7 +124,10 @@ def measurement_rows(frame: pd.DataFrame, where: str, source: str, keep: tuple[s
             "log10_sigma25": log10_sigma25, "sigma25_source": "interpolated" if np.isfinite(log10_sigma25) else "",
             "Ea_eV": ea, **{k: raw.get(k) for k in keep}, **comp.atoms,
         })
-    return ExtraData(pd.DataFrame(rows), skipped)
+    out = pd.DataFrame(rows)
+    elements = element_columns(out)
+    out[elements] = out[elements].fillna(0.0)
+    return ExtraData(out, skipped)
 
 
 def load_extra(path: Path, source: str = "user") -> ExtraData:

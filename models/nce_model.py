@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 
 from nce.data.arrhenius import log10_sigma_at
+from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, ROUTES, STATES
+from nce.featurize.processing import vocabulary_column
 from nce.models.conformal import ConformalGBMRegressor
 from nce.models.domain import ApplicabilityDomain
-from nce.models.processing import ProcessingOffsetModel, is_default_processing, offset_features
+from nce.models.processing import ProcessingOffsetModel, is_default_processing, offset_features, offset_training_rows
 
 FORMAT = "nce.conductivity_model"
 FORMAT_VERSION = 1
@@ -56,9 +58,6 @@ def measurement_features(frame: pd.DataFrame) -> pd.DataFrame:
 
 def processing_combination(frame: pd.DataFrame) -> np.ndarray:
     """``route/state`` of each row (defaults where missing): the unit of the processing domain."""
-    from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, ROUTES, STATES
-    from nce.featurize.processing import vocabulary_column
-
     route = vocabulary_column(frame, "route", ROUTES, DEFAULT_ROUTE)
     state = vocabulary_column(frame, "state", STATES, DEFAULT_STATE)
     return np.array([f"{r}/{s}" for r, s in zip(route, state)], dtype=object)
@@ -110,13 +109,15 @@ class NCEModel:
         out["anion_S_share"] = X["anion_S_share"].to_numpy()
         return out
 
-    def fit_processing(self, rows: pd.DataFrame, method: str = "gp"):
+    def fit_processing(self, rows: pd.DataFrame, method: str = "ridge"):
         """Learn processing offsets from processing-labelled observations (the literature
-        set and a user's rows): measured log10 sigma(T) minus the glass model's at T."""
+        set and a user's rows): measured log10 sigma(T) minus the glass model's at T, on the
+        rows :func:`~nce.models.processing.offset_training_rows` keeps."""
         glass = self.glass_predictions(rows)
         X = offset_features(rows, glass["Tg_K"], glass["anion_S_share"])
         y = rows["log10_sigma_T"].to_numpy(dtype=float) - glass["log10_sigma_T"].to_numpy()
-        self.processing_ = ProcessingOffsetModel(method).fit(X, y, route_state=processing_combination(rows))
+        keep = offset_training_rows(vocabulary_column(rows, "state", STATES, DEFAULT_STATE), glass["in_domain"])
+        self.processing_ = ProcessingOffsetModel(method).fit(X[keep], y[keep], route_state=processing_combination(rows)[keep])
         return self
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:

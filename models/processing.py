@@ -1,19 +1,25 @@
 """What processing adds to a melt-quenched glass: a small residual model with honest width.
 
 The composition model learned from SciGlass predicts the melt-quenched glass. For a row made
-another way (milled, from solution, sputtered; heated into a glass- or amorphous-ceramic;
-crystalline) :class:`ProcessingOffsetModel` learns the offset, in decades, between the
-measured log10 sigma and the glass model's log10 sigma at the same temperature, from route,
-state and heat treatment (absolute, and relative to the predicted Tg) and the sulfide share
-of the anions (sulfide glass-ceramics gain, oxide ones often lose). The regressor is a
-Gaussian process (Rasmussen & Williams 2006) with a zero prior mean: far from any
-processed observation the offset returns to 0 and its standard deviation to the prior's,
-so a processing combination with few rows gets a wide interval and ``in_domain = False``
-instead of a confident number. The default glass (melt_quench, glass, no heat treatment)
-gets no offset by construction, so SciGlass predictions are unchanged.
+another way (milled, from solution, sputtered; heated into a glass- or amorphous-ceramic)
+:class:`ProcessingOffsetModel` learns the offset, in decades, between the measured log10
+sigma and the glass model's log10 sigma at the same temperature, from route, state and heat
+treatment (absolute, and relative to the predicted Tg) and the sulfide share of the anions
+(sulfide glass-ceramics gain, oxide ones often lose). Two regressors, both with a zero prior
+mean so that far from any processed observation the offset returns to 0 and its standard
+deviation to the prior's: Bayesian ridge without intercept (MacKay 1992; the default, chosen by
+``nce evaluate --source literature``) and a Gaussian process (Rasmussen & Williams 2006).
 
-Saved as JSON (training inputs, targets and fitted kernel parameters); loading refits the
-GP with those parameters fixed, so nothing is unpickled.
+It learns only from rows it can attribute to processing (:func:`offset_training_rows`): a
+crystalline phase is not a processed glass (its conductivity is set by its structure, outside
+NCE's non-crystalline scope), and where the glass model is outside its own domain the residual
+measures the glass model's ignorance, not processing. A processing combination with fewer than
+:data:`MIN_ROWS_PER_COMBINATION` such rows gets a wide interval and ``in_domain = False``. The
+default glass (melt_quench, glass, no heat treatment) gets no offset by construction, so
+SciGlass predictions are unchanged.
+
+Saved as JSON (training inputs, targets and fitted parameters); loading refits with those
+parameters fixed, so nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -68,6 +74,11 @@ def offset_features(frame: pd.DataFrame, Tg_K, anion_S_share) -> pd.DataFrame:
     return out[list(OFFSET_FEATURES)]
 
 
+def offset_training_rows(state, glass_in_domain) -> np.ndarray:
+    """Rows an offset can be learned from: not crystalline, glass baseline in its domain."""
+    return (np.asarray(state, dtype=object) != "crystalline") & np.asarray(glass_in_domain, dtype=bool)
+
+
 def is_default_processing(features: pd.DataFrame) -> np.ndarray:
     return (features.to_numpy() == 0).all(axis=1)
 
@@ -77,13 +88,13 @@ class ProcessingOffsetModel(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    method: ``"gp"`` (Gaussian process, the default chosen by ``nce evaluate --source
-        literature``) or ``"ridge"`` (Bayesian ridge on the same inputs, no intercept).
+    method: ``"ridge"`` (Bayesian ridge, no intercept; the default chosen by ``nce evaluate
+        --source literature``) or ``"gp"`` (Gaussian process on the same inputs).
     interval_scale: multiplies the offset's standard deviation in the 90 % interval
         (fitted by :meth:`calibrate` on grouped out-of-fold residuals).
     """
 
-    def __init__(self, method: str = "gp", interval_scale: float = 1.0):
+    def __init__(self, method: str = "ridge", interval_scale: float = 1.0):
         self.method = method
         self.interval_scale = interval_scale
 

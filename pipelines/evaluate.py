@@ -207,8 +207,10 @@ def run_evaluation(
     import mlflow
 
     from nce.pipelines import tracking
-    from nce.pipelines.train import data_hash, make_featurizer, training_frame
+    from nce.pipelines.train import DEFAULT_MODEL_PARAMS, data_hash, make_featurizer, training_frame
 
+    # the served model's settings unless told otherwise, so the figures are the served model's
+    model_params = {**DEFAULT_MODEL_PARAMS, **(model_params or {})}
     frame, _ = training_frame()
     if max_rows is not None and max_rows < len(frame):
         frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)

@@ -2,11 +2,13 @@
 
 Paper-grouped (leave one paper out) cross-validation on the literature rows of
 (i) the glass-only model (processing ignored: the SciGlass model's log10 sigma at the
-measuring temperature), (ii) the processing-aware model (glass model + Gaussian-process
-offset) and (iii) the alternative offset (Bayesian ridge on the same inputs). The glass
-model never sees the literature rows, so only the offset is cross-validated. Reported: MAE,
-bias and 90 % coverage overall, on the ``reported`` rows, by state and by route, and the
-offsets learned for the classic cases.
+measuring temperature), (ii) the processing-aware model (glass model + Bayesian-ridge
+offset) and (iii) the alternative offset (a Gaussian process on the same inputs). The glass
+model never sees the literature rows, so only the offset is cross-validated; each fold's
+offset learns from the training papers' rows that ``offset_training_rows`` keeps, and every
+row is scored. Reported: MAE, bias and 90 % coverage on the non-crystalline rows (NCE's
+scope), on their ``reported`` rows, on the ceramic rows, by state and by route, on the
+crystalline reference phases separately, and the offsets learned for the classic cases.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from sklearn.model_selection import LeaveOneGroupOut
 
 from nce.data.arrhenius import log10_sigma_at
 from nce.models.nce_model import NCEModel, processing_combination
-from nce.models.processing import ProcessingOffsetModel, offset_features
+from nce.models.processing import ProcessingOffsetModel, offset_features, offset_training_rows
 from nce.pipelines.metrics import regression_metrics
 
-METHODS = ("gp", "ridge")
-MODELS = {"glass_only": "glass-only (processing ignored)", "gp": "processing-aware (GP offset)", "ridge": "alternative (ridge offset)"}
+METHODS = ("ridge", "gp")
+MODELS = {"glass_only": "glass-only (processing ignored)", "ridge": "processing-aware (ridge offset)", "gp": "alternative (GP offset)"}
 CERAMIC_STATES = ("glass_ceramic", "amorphous_ceramic")
+#: The slices the issue's targets are stated on (logged as MLflow metrics).
+SCOPE, REPORTED, CERAMIC = "non-crystalline (NCE's scope)", "reported non-crystalline rows", "ceramic rows (glass_ceramic, amorphous_ceramic)"
 
 #: The classic cases whose learned offsets the evaluation prints.
 CLASSIC_CASES = pd.DataFrame([
@@ -47,6 +51,7 @@ def glass_baseline(model: NCEModel, rows: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=rows.index)
     out["glass_T"] = glass["log10_sigma_T"].to_numpy()
     out["glass_half"] = ((glass["log10_sigma25_hi"] - glass["log10_sigma25_lo"]) / 2).to_numpy()
+    out["learnable"] = offset_training_rows(rows["state"], glass["in_domain"])
     return out, offset_features(rows, glass["Tg_K"].to_numpy(), glass["anion_S_share"].to_numpy())
 
 
@@ -64,6 +69,7 @@ def paper_grouped_predictions(model: NCEModel, rows: pd.DataFrame, methods=METHO
     for method in methods:
         pred, half, known = np.full(len(rows), np.nan), np.full(len(rows), np.nan), np.zeros(len(rows), dtype=bool)
         for train, test in LeaveOneGroupOut().split(X, residual, groups):
+            train = train[base["learnable"].to_numpy()[train]]
             offset = ProcessingOffsetModel(method).fit(X.iloc[train], residual[train], route_state=combos[train])
             mean, std = offset.predict(X.iloc[test], return_std=True)
             pred[test] = base["glass_T"].to_numpy()[test] + mean
@@ -74,8 +80,9 @@ def paper_grouped_predictions(model: NCEModel, rows: pd.DataFrame, methods=METHO
 
 
 def summarize_literature(oof: pd.DataFrame, methods=METHODS) -> pd.DataFrame:
-    slices = {"all": np.ones(len(oof), dtype=bool), "reported rows": (oof["confidence"] == "reported").to_numpy(),
-              "ceramic rows (glass_ceramic, amorphous_ceramic)": oof["state"].isin(CERAMIC_STATES).to_numpy()}
+    scope = (oof["state"] != "crystalline").to_numpy()
+    slices = {SCOPE: scope, REPORTED: scope & (oof["confidence"] == "reported").to_numpy(), CERAMIC: oof["state"].isin(CERAMIC_STATES).to_numpy(),
+              "all rows, crystalline reference phases included": np.ones(len(oof), dtype=bool)}
     slices.update({f"state {s}": (oof["state"] == s).to_numpy() for s in sorted(oof["state"].unique())})
     slices.update({f"route {r}": (oof["route"] == r).to_numpy() for r in sorted(oof["route"].unique())})
     records = []
@@ -128,8 +135,8 @@ def run_literature_evaluation(model_uri: str | None = None, on_step: Callable[[s
         summary = summarize_literature(oof)
         fitted = model if getattr(model, "processing_", None) is not None else model.fit_processing(rows)
         offsets = classic_offsets(fitted)
-        for r in summary[summary["slice"].isin(["all", "reported rows", "ceramic rows (glass_ceramic, amorphous_ceramic)"])].itertuples():
-            key = f"literature.{r.model}.{r.slice.split(' (')[0].replace(' ', '_')}"
+        for r in summary[summary["slice"].isin([SCOPE, REPORTED, CERAMIC])].itertuples():
+            key = f"literature.{r.model}.{r.slice.split(' (')[0].replace(' ', '_').replace('-', '_')}"
             for metric in ("mae", "bias", "coverage"):
                 mlflow.log_metric(f"{key}.{metric}", float(getattr(r, metric)))
         with tempfile.TemporaryDirectory() as tmp:

@@ -28,14 +28,20 @@ def cache_dir() -> Path:
     return Path(os.environ.get("NCE_CACHE_DIR", Path.home() / ".cache" / "nce")) / "submodels"
 
 
-def cache_key(settings: dict) -> str:
+def cache_key(settings: dict, tables: dict | None = None) -> str:
+    """Hash of the property tables (the shipped ones, or ``tables``: target -> frame), the
+    settings and the package version."""
     from nce import __version__
+    from nce.data.schema import content_hash, to_csv_bytes
     from nce.models.property_models import PROPERTY_TABLES, CompositionPropertyRegressor
 
     hyper = {t: CompositionPropertyRegressor.for_target(t, **settings["params"]).get_params() for t in PROPERTY_TABLES}
-    tables = read_manifest(PROCESSED_DIR)["tables"]
-    payload = {"tables": {t: tables[t]["sha256"] for t in ("tg", "viscosity", "density", "shear_modulus")},
-               "settings": settings, "hyperparameters": hyper, "nce": __version__}
+    if tables is None:
+        shipped = read_manifest(PROCESSED_DIR)["tables"]
+        hashes = {t: shipped[t]["sha256"] for t in ("tg", "viscosity", "density", "shear_modulus")}
+    else:
+        hashes = {target: content_hash(to_csv_bytes(frame)) for target, frame in sorted(tables.items())}
+    payload = {"tables": hashes, "settings": settings, "hyperparameters": hyper, "nce": __version__}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -45,17 +51,20 @@ def cached_submodels(
     max_rows_per_table: int | None = None,
     random_state: int = 0,
     on_step: Callable[[str], None] = lambda _: None,
+    tables: dict | None = None,
 ) -> Path:
-    """Path of a saved :class:`PropertySubmodels` folder with fold models, trained if missing."""
+    """Path of a saved :class:`PropertySubmodels` folder with fold models, trained if missing;
+    ``tables`` (target -> frame) replaces the shipped property tables (benchmarks that hold
+    glasses out)."""
     from nce.models.property_models import PropertySubmodels
 
     settings = {"n_folds": n_folds, "params": params or {}, "max_rows_per_table": max_rows_per_table, "random_state": random_state}
-    target = cache_dir() / cache_key(settings)
+    target = cache_dir() / cache_key(settings, tables)
     if (target / "submodels.json").is_file():
         return target
     on_step("training the Tg, fragility, density and shear-modulus sub-models (once; cached)")
     models = PropertySubmodels.train(with_folds=True, n_folds=n_folds, max_rows_per_table=max_rows_per_table,
-                                     params=params, random_state=random_state)
+                                     params=params, random_state=random_state, tables=tables)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:

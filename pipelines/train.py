@@ -23,7 +23,8 @@ from nce.data.schema import PROCESSED_DIR, read_manifest
 from nce.pipelines.errors import UserError
 
 DEFAULT_SEED = 0
-#: Chosen by `nce evaluate` (benchmarks/RESULTS.md); `nce tune` can replace them.
+#: ConformalGBMRegressor's own defaults (the settings benchmarks/RESULTS.md records); `nce tune`
+#: can replace them (`nce train --params best.json`).
 DEFAULT_MODEL_PARAMS: dict = {}
 
 
@@ -85,7 +86,7 @@ def processing_rows(extra_data: Path | None = None) -> pd.DataFrame:
         frames.append(_read_extra(extra_data).rows)
     rows = pd.concat(frames, ignore_index=True, sort=False)
     rows = rows[rows["log10_sigma_T"].notna()].reset_index(drop=True)
-    rows[element_columns(rows)] = rows[element_columns(rows)].fillna(0.0)
+    rows[element_columns(rows)] = rows[element_columns(rows)].fillna(0.0)  # elements only one source has
     return rows
 
 
