@@ -412,7 +412,7 @@ def _step_bar(quiet: bool, label: str, total: int):
 def report(
     output: Path = typer.Option(Path("report.html"), "--output", help="The HTML page (self-contained, written atomically)."),
     model: Optional[str] = typer.Option(None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."),
-    sample: int = typer.Option(3000, "--sample", help="Training glasses in the out-of-fold estimate."),
+    sample: int = typer.Option(2000, "--sample", help="Training glasses in the out-of-fold estimate."),
     folds: int = typer.Option(5, "--folds", help="Publication-grouped folds of the out-of-fold estimate."),
     seed: int = typer.Option(0),
     quiet: bool = typer.Option(False, "--quiet"),

@@ -305,11 +305,14 @@ def _triangle_axes(ax, components: list[str]) -> None:
         ax.text(x1[0] + 0.02, y1[0], f"{t * 100:.0f}", ha="left", va="center", fontsize=7, color="0.3")
         x2, y2 = barycentric_to_xy(np.array([[t, 0.0, 1 - t]]))
         ax.text(x2[0] - 0.02, y2[0], f"{t * 100:.0f}", ha="right", va="center", fontsize=7, color="0.3")
+    ax.text(0.5, -0.085, f"mol % {components[1]} \u2192", ha="center", va="top", fontsize=8)
+    ax.text(0.83, h / 2 + 0.045, f"\u2190 mol % {components[2]}", ha="center", va="center", rotation=-60, fontsize=8)
+    ax.text(0.17, h / 2 + 0.045, f"\u2190 mol % {components[0]}", ha="center", va="center", rotation=60, fontsize=8)
     ax.text(-0.03, -0.03, components[0], ha="right", va="top", fontsize=10, weight="bold")
     ax.text(1.03, -0.03, components[1], ha="left", va="top", fontsize=10, weight="bold")
     ax.text(0.5, h + 0.03, components[2], ha="center", va="bottom", fontsize=10, weight="bold")
     ax.set_xlim(-0.12, 1.12)
-    ax.set_ylim(-0.1, h + 0.1)
+    ax.set_ylim(-0.13, h + 0.1)
     ax.set_aspect("equal")
     ax.axis("off")
 
@@ -347,7 +350,7 @@ def ternary_map(grid: pd.DataFrame, measured: pd.DataFrame, components: list[str
             ax.tricontourf(tri, inside, levels=[-0.5, 0.5], colors="none", hatches=["///"])
         if ax is axes[0] and len(measured):
             mx, my = barycentric_to_xy(measured[components].to_numpy())
-            ax.scatter(mx, my, c=measured["value"], cmap=cmap, vmin=levels[0], vmax=levels[-1], s=28, edgecolors="k", linewidths=0.8, zorder=4)
+            ax.scatter(mx, my, c=measured["value"], cmap=cmap, vmin=levels[0], vmax=levels[-1], s=36, edgecolors="k", linewidths=1.2, zorder=4)
         _triangle_axes(ax, components)
     n_in = int(inside.sum())
     axes[0].set_title(f"{'-'.join(components)}: {value_label} (mol %)\n"

