@@ -1,7 +1,9 @@
 """``nce data build``: SciGlass wheel -> the curated tables in ``data/processed``.
 
-Each table is written to a temporary file and renamed, so an interrupted build leaves the
-shipped files intact. ``MANIFEST.json`` records the content hash of every table and the
+Every table and the manifest are first written whole to temporary files beside them, and
+only then renamed over the shipped files (manifest last), so a build interrupted while
+writing leaves the shipped files intact; its stale temporary files are removed by the next
+build. ``MANIFEST.json`` records the content hash of every table and the
 count of every curation rule; ``--check`` rebuilds in memory and compares hashes.
 """
 
@@ -260,29 +262,46 @@ def build_tables(wheel: Path, progress: Progress = lambda _: None) -> tuple[dict
     return tables, log
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
+_TMP_PREFIX = ".nce-build-"
+
+
+def _staged_write(path: Path, payload: bytes) -> Path:
+    """Write ``payload`` whole (flushed to disk) to a temporary file beside ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{_TMP_PREFIX}{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
 
 
 def write_tables(tables: dict[str, pd.DataFrame], log: CurationLog, directory: Path = PROCESSED_DIR) -> dict:
+    """Write the tables and MANIFEST.json: all staged first, then renamed (manifest last)."""
     manifest = {"source": sciglass.WHEEL_REQUIREMENT, "tables": {}, "curation": log.rules}
     payloads = {}
     for name in TABLES:
         raw = to_csv_bytes(tables[name])
         manifest["tables"][name] = {"rows": len(tables[name]), "sha256": content_hash(raw)}
-        payloads[name] = gzip_bytes(raw)
-    for name, payload in payloads.items():
-        _atomic_write(table_path(name, directory), payload)
-    _atomic_write(directory / "MANIFEST.json", (json.dumps(manifest, indent=1) + "\n").encode())
+        payloads[table_path(name, directory)] = gzip_bytes(raw)
+    payloads[directory / "MANIFEST.json"] = (json.dumps(manifest, indent=1) + "\n").encode()
+    for stale in Path(directory).glob(f"{_TMP_PREFIX}*.tmp"):  # left by a build that was killed
+        stale.unlink(missing_ok=True)
+    staged: dict[Path, Path] = {}
+    try:
+        for path, payload in payloads.items():
+            staged[path] = _staged_write(path, payload)
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for path, tmp in staged.items():  # renames only: nothing left that can fail half-way
+        os.replace(tmp, path)
     return manifest
 
 

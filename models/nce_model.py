@@ -29,8 +29,15 @@ FORMAT_VERSION = 1
 TARGETS = {"log10_sigma25": "sigma", "Ea_eV": "ea"}
 
 
-class ModelFileError(ValueError):
-    """A saved model that is missing, tampered with, truncated or from another version."""
+from nce.models.property_models import ModelFileError  # noqa: E402  one error for every saved-model file
+
+#: Key of model.json's own checksum: SHA-256 of the rest of model.json (sorted-key JSON).
+SELF_CHECKSUM = "model_json_sha256"
+
+
+def _meta_digest(meta: dict) -> str:
+    body = {k: v for k, v in meta.items() if k != SELF_CHECKSUM}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _package_version() -> str:
@@ -186,7 +193,7 @@ class NCEModel:
         if getattr(self, "processing_", None) is not None:
             self.processing_.save(directory / "processing.json")
         self.training_reference_.to_csv(directory / "training_reference.csv", index=False)
-        files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != "model.json")
+        files = sorted(p for p in directory.rglob("*") if p.is_file() and p != directory / "model.json")
         meta = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -199,37 +206,70 @@ class NCEModel:
             "margins": {t: self.models_[t].margin_ for t in TARGETS},
             "files": {str(p.relative_to(directory)): _sha256(p) for p in files},
         }
-        (directory / "model.json").write_text(json.dumps(meta, indent=1))
+        meta[SELF_CHECKSUM] = _meta_digest(meta)
+        tmp = directory / "model.json.tmp"
+        tmp.write_text(json.dumps(meta, indent=1))
+        tmp.replace(directory / "model.json")  # model.json last and whole: it vouches for the rest
         return directory
 
     @classmethod
-    def load(cls, directory) -> "NCEModel":
+    def load(cls, directory, data_hash: str | None = None) -> "NCEModel":
+        """Rebuild a model written by :meth:`save`; nothing is unpickled.
+
+        Args:
+            directory: the model folder.
+            data_hash: the training-data hash the caller expects (e.g. the MLflow run's
+                ``data_hash`` tag); a model trained on other data is refused.
+
+        Raises:
+            ModelFileError: model.json missing, truncated or edited (its own SHA-256), a file
+                missing or altered (SHA-256 in model.json), another nce version or format, a
+                feature list this code does not compute, or another training-data hash.
+        """
         directory = Path(directory)
+        path = directory / "model.json"
         try:
-            meta = json.loads((directory / "model.json").read_text())
+            meta = json.loads(path.read_text())
         except FileNotFoundError:
             raise ModelFileError(f"no model.json in {directory}") from None
-        except json.JSONDecodeError as exc:
-            raise ModelFileError(f"{directory / 'model.json'} is not valid JSON ({exc.msg})") from None
-        if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelFileError(f"{path} is not valid JSON (truncated or altered?): {exc}") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
             raise ModelFileError(f"{directory} is not an NCE conductivity model of format {FORMAT_VERSION}")
+        if meta.get(SELF_CHECKSUM) != _meta_digest(meta):
+            raise ModelFileError(f"{path} is altered or incomplete (its checksum does not match); retrain or restore the model")
         if meta.get("nce_version") != _package_version():
             raise ModelFileError(f"model was saved by nce {meta.get('nce_version')}, this is nce {_package_version()}; retrain with `nce train`")
-        for rel, digest in meta["files"].items():
-            path = directory / rel
-            if not path.is_file() or _sha256(path) != digest:
-                raise ModelFileError(f"model file {rel} is missing or altered (checksum mismatch)")
-        module, _, name = meta["featurizer_class"].rpartition(".")
-        if not module.startswith("nce."):
-            raise ModelFileError(f"refusing featurizer class {meta['featurizer_class']!r} outside nce")
-        featurizer_cls = getattr(__import__(module, fromlist=[name]), name)
-        self = cls(featurizer_cls.load(directory / "featurizer"), **meta["params"])
-        self.feature_names_ = meta["feature_names"]
-        self.models_ = {t: ConformalGBMRegressor.load(directory, n) for t, n in TARGETS.items()}
-        self.domain_ = ApplicabilityDomain.load(directory / "domain")
-        processing = directory / "processing.json"
-        self.processing_ = ProcessingOffsetModel.load(processing) if "processing.json" in meta["files"] else None
-        self.training_reference_ = pd.read_csv(directory / "training_reference.csv")
-        self.data_hash_ = meta["data_hash"]
-        self.n_train_ = meta["n_train"]
+        if data_hash is not None and meta.get("data_hash") != data_hash:
+            raise ModelFileError(f"{directory} was trained on data {str(meta.get('data_hash'))[:12]}, not on the expected "
+                                 f"{data_hash[:12]} (a model file from another run?)")
+        try:
+            for rel, digest in meta["files"].items():
+                file = directory / rel
+                if not file.is_file() or _sha256(file) != digest:
+                    raise ModelFileError(f"model file {rel} is missing or altered (checksum mismatch)")
+            module, _, name = meta["featurizer_class"].rpartition(".")
+            if not module.startswith("nce."):
+                raise ModelFileError(f"refusing featurizer class {meta['featurizer_class']!r} outside nce")
+            featurizer_cls = getattr(__import__(module, fromlist=[name]), name)
+            self = cls(featurizer_cls.load(directory / "featurizer"), **meta["params"])
+            self.feature_names_ = [str(c) for c in meta["feature_names"]]
+            expected = [*map(str, self.featurizer.get_feature_names_out()), *measurement_features(pd.DataFrame()).columns]
+            if self.feature_names_ != expected:
+                diff = sorted(set(self.feature_names_) ^ set(expected))[:5]
+                raise ModelFileError(f"{directory}: the model's feature list does not match this nce's features "
+                                     f"(first differences {diff!r}, order may differ too); retrain with `nce train`")
+            self.models_ = {t: ConformalGBMRegressor.load(directory, n) for t, n in TARGETS.items()}
+            if any(m.n_features_in_ != len(expected) for m in self.models_.values()):
+                raise ModelFileError(f"{directory}: boosters expect another number of features than the feature list")
+            self.domain_ = ApplicabilityDomain.load(directory / "domain")
+            processing = directory / "processing.json"
+            self.processing_ = ProcessingOffsetModel.load(processing) if "processing.json" in meta["files"] else None
+            self.training_reference_ = pd.read_csv(directory / "training_reference.csv")
+            self.data_hash_ = meta["data_hash"]
+            self.n_train_ = meta["n_train"]
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, ImportError, OSError) as exc:
+            raise ModelFileError(f"{directory} cannot be loaded ({type(exc).__name__}: {str(exc)[:160]})") from None
         return self

@@ -174,9 +174,20 @@ def load_model(model: str | None = None, on_step=lambda _: None, allow_train: bo
     if not bundle.is_dir():
         raise UserError(f"{uri} is not an NCE model")
     try:
-        return NCEModel.load(bundle)
+        return NCEModel.load(bundle, data_hash=_run_data_hash(uri))
     except ModelFileError as exc:
         raise UserError(str(exc)) from None
+
+
+def _run_data_hash(uri: str) -> str | None:
+    """The ``data_hash`` tag of the MLflow run that logged the model at ``uri`` (None if unknown)."""
+    import mlflow
+
+    try:
+        run_id = mlflow.models.get_model_info(uri).run_id
+        return mlflow.MlflowClient().get_run(run_id).data.tags.get("data_hash") if run_id else None
+    except Exception:  # an MLflow store without the run (e.g. a copied model): nothing to compare
+        return None
 
 
 def _load_checked(path):

@@ -59,3 +59,44 @@ def small_model_dir(tmp_path_factory):
 @pytest.fixture()
 def rng():
     return np.random.default_rng(0)
+
+
+# --------------------------------------------------------------------------- nce in subprocesses
+
+
+def nce_command(*args) -> list[str]:
+    """The ``nce`` command line as a subprocess of this interpreter."""
+    import sys
+
+    return [sys.executable, "-m", "nce.cli", *map(str, args)]
+
+
+def nce_env(store, **extra) -> dict:
+    """Environment of an ``nce`` subprocess on its own MLflow store (never the repository's
+    ``mlruns/``); ``extra`` adds variables (e.g. ``MLFLOW_TRACKING_URI``)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env.update({"NCE_MLRUNS_DIR": str(store), "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}, **extra)
+    return env
+
+
+def small_train_args(measurements_csv: str, *more) -> list[str]:
+    """``nce train`` on the 400 measurement rows with small boosters and sub-models (~20 s)."""
+    import json
+
+    return ["train", "--extra-data", measurements_csv, "--only-extra", "--params", json.dumps(SMALL_MODEL), "--no-cv",
+            "--featurizer-params", json.dumps(SMALL_FEATURIZER), "--quiet", *more]
+
+
+@pytest.fixture(scope="session")
+def champion_store(tmp_path_factory, measurements_csv):
+    """A private MLflow store holding a small model registered as the champion by ``nce train``."""
+    import subprocess
+
+    store = tmp_path_factory.mktemp("champion") / "mlruns"
+    r = subprocess.run(nce_command(*small_train_args(measurements_csv)), env=nce_env(store), cwd=store.parent,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "-> alias champion" in r.stdout, r.stdout
+    return store
