@@ -33,6 +33,17 @@ def test_bad_systems_are_one_line_errors(text, message, tmp_path):
     assert len(result.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("options, message", [
+    (["--metric", "conductivity"], "unknown metric"),
+    (["--temperature-C", "-300"], "--temperature-C -300"),
+    (["--step", "3"], "--step must divide 100"),
+    (["--output", "/nonexistent-folder/m.png"], "output folder does not exist"),
+])
+def test_bad_map_options_fail_before_the_model_loads(options, message, tmp_path):
+    result = CliRunner().invoke(app, ["map", "Li2S-P2S5", *options, "--model", str(tmp_path), "--quiet"])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
 def test_grid_covers_the_simplex():
     g2 = composition_grid(["A", "B"], 1.0)
     assert len(g2) == 101 and np.allclose(g2.sum(axis=1), 100)
