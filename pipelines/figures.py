@@ -53,7 +53,7 @@ def _umask() -> int:
 # --- report ----------------------------------------------------------------------------------
 
 
-def dataset_overview(frame: pd.DataFrame, family: np.ndarray, path, top: int = 15) -> Path:
+def dataset_overview(frame: pd.DataFrame, family: np.ndarray, path) -> Path:
     """Counts by mobile ion, anion family and chemical family; histograms of both targets."""
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     for ax, column, title in ((axes[0, 0], "mobile_ion", "glasses by mobile ion"), (axes[0, 1], "anion_family", "glasses by anion family")):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 import tempfile
 from datetime import datetime, timezone
@@ -105,9 +104,6 @@ def latest_campaign(experiment_id: str) -> dict | None:
                            "best_measured": best_measured})
             if run["run_id"] == latest["run_id"]:
                 suggestions = table
-    if suggestions is None:
-        return {"run_id": latest["run_id"], "space": space, "rounds": pd.DataFrame(rounds), "suggestions": None,
-                "params": {k[7:]: v for k, v in latest.items() if str(k).startswith("params.")}}
     return {"run_id": latest["run_id"], "space": space, "rounds": pd.DataFrame(rounds), "suggestions": suggestions,
             "params": {k[7:]: v for k, v in latest.items() if str(k).startswith("params.")}}
 
@@ -308,7 +304,3 @@ def _build_page(model, model_label, data, fam_all, rows, n_folds, metrics, calib
                    + _table(campaign["suggestions"][shown]) + _table(campaign["rounds"]))
     sections.append(("campaign", ("Active-learning campaign", content)))
     return _page(sections, header)
-
-
-def report_json(result: dict) -> str:
-    return json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in result.items()}, default=float)
