@@ -154,3 +154,38 @@ def test_every_acquisition_and_pareto_return_a_batch(small_model, acquisition):
 def test_cli_bad_space_is_one_line_exit_2():
     result = CliRunner().invoke(app, ["suggest", "--space", "Li2S:60-80;P2S5"])
     assert result.exit_code == 2 and "cannot read" in result.output and "Traceback" not in result.output
+
+
+def test_processing_is_a_search_dimension(small_model):
+    space = build_space(SPACE, states="glass,glass_ceramic", heat_treatment_C="200-400")
+    table = suggest(small_model, space, n=8, n_candidates=600, seed=2)
+    assert set(table["state"]) <= {"glass", "glass_ceramic"}
+    ceramic = table["state"] == "glass_ceramic"
+    assert table.loc[ceramic, "heat_treatment_C"].between(200, 400).all()
+    assert table.loc[~ceramic, "heat_treatment_C"].isna().all()  # a glass is not heat treated
+    # the same space, glass only: the processing columns are then absent, the batch still valid
+    assert "state" not in suggest(small_model, build_space(SPACE), n=2, n_candidates=300).columns
+
+
+def test_a_suggestion_round_is_an_mlflow_run_with_its_table(small_model_dir, mlflow_store, tmp_path):
+    import mlflow
+
+    from nce.pipelines.search_space import build_space as space_of
+    from nce.pipelines.suggest import run_suggest
+
+    result = run_suggest(space_of("Li2O:20-50,B2O3:50-80"), n=3, model_uri=str(small_model_dir))
+    run = mlflow.get_run(result["run_id"])
+    assert run.info.status == "FINISHED" and run.data.params["space"] == "Li2O:20-50,B2O3:50-80"
+    local = mlflow.artifacts.download_artifacts(run_id=result["run_id"], artifact_path="suggest", dst_path=str(tmp_path))
+    logged = pd.read_csv(f"{local}/suggestions.csv")
+    assert logged["composition"].tolist() == result["table"]["composition"].tolist()
+    assert '"model_uri"' in open(f"{local}/model.json").read()
+
+
+def test_cli_writes_the_suggestions_file(small_model_dir, mlflow_store, tmp_path):
+    out = tmp_path / "next.csv"
+    result = CliRunner().invoke(app, ["suggest", "--space", "Li2O:20-50,B2O3:50-80", "--n", "4", "--model", str(small_model_dir),
+                                      "--output", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert len(table) == 4 and table["composition"].str.fullmatch(r"[\d.]+Li2O-[\d.]+B2O3|[\d.]+B2O3-[\d.]+Li2O").all()
