@@ -45,4 +45,11 @@ def setup(experiment: str = EXPERIMENT):
     artifact_location = None
     if uri.startswith("sqlite:///") and not os.environ.get("MLFLOW_TRACKING_URI"):
         artifact_location = (local_store() / "artifacts").as_uri()
-    return mlflow.create_experiment(experiment, artifact_location=artifact_location)
+    try:
+        return mlflow.create_experiment(experiment, artifact_location=artifact_location)
+    except mlflow.exceptions.MlflowException:
+        # another process (a second worker, a predict beside a train) created it first
+        existing = mlflow.get_experiment_by_name(experiment)
+        if existing is None:
+            raise
+        return existing.experiment_id

@@ -4,13 +4,18 @@ The publications of one outer fold (5-fold grouped by KOD, fold 0) are held out 
 whole study; trials are scored by 3-fold publication-grouped CV on the rest, and only the
 best setting is scored once on the held-out fold. Storage: SQLite under ``mlruns/`` for
 one process, Optuna's journal file for several local workers (SQLite locks under parallel
-writers), any RDB URL (PostgreSQL) for a team. The same study name resumes the study.
-Each trial is an MLflow child run of the study's run.
+writers), any RDB URL (PostgreSQL) for a team. The same study name resumes the study, and
+any number of workers (processes or machines) can share it: each stops when the study holds
+``n_trials`` finished trials (a trial running elsewhere at that moment still finishes).
+Each trial is an MLflow child run of its worker's run and records the worker
+(``host:pid``) as a trial attribute.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,10 +46,21 @@ def open_storage(storage: str | None):
         return JournalStorage(JournalFileBackend(str(path)))
     if "://" not in storage:
         raise UserError(f"--storage {storage!r}: give an RDB URL (sqlite:///..., postgresql://...) or a *.journal file")
-    try:
-        return optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=120)
-    except Exception as exc:  # sqlalchemy raises many types for a bad URL
-        raise UserError(f"cannot open Optuna storage {storage!r}: {str(exc).splitlines()[0]}") from None
+    import time
+
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+    for attempt in range(6):
+        try:
+            return optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=120)
+        except (IntegrityError, ProgrammingError, OperationalError) as exc:
+            # workers starting together on an empty database race to create Optuna's tables
+            # (duplicate key / relation exists) or find it still starting: try again shortly
+            last = exc
+            time.sleep(0.2 * (attempt + 1))
+        except Exception as exc:  # sqlalchemy raises many types for a bad URL
+            raise UserError(f"cannot open Optuna storage {storage!r}: {str(exc).splitlines()[0]}") from None
+    raise UserError(f"cannot open Optuna storage {storage!r}: {str(last).splitlines()[0]}") from None
 
 
 def suggest_params(trial) -> dict:
@@ -84,6 +100,7 @@ def tune(
     from nce.pipelines.train import data_hash, make_featurizer, training_frame
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    worker = f"{socket.gethostname()}:{os.getpid()}"
     frame, _ = training_frame()
     if max_rows is not None and max_rows < len(frame):
         frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)
@@ -95,15 +112,21 @@ def tune(
     y = frame[TARGET].to_numpy(dtype=float)
     inner = list(GroupKFold(3).split(outer_train, groups=groups[outer_train]))
 
+    # workers sharing a study (an explicit --storage) each need their own random stream, or
+    # they would all propose the same settings; the data subset and features keep ``seed``
+    sampler_seed = seed if storage is None else seed + os.getpid()
     study = optuna.create_study(study_name=study_name, storage=open_storage(storage), direction="minimize",
-                                sampler=optuna.samplers.TPESampler(seed=seed), load_if_exists=True)
+                                sampler=optuna.samplers.TPESampler(seed=sampler_seed), load_if_exists=True)
     finished = lambda: sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.get_trials(deepcopy=False))  # noqa: E731
     experiment_id = tracking.setup()
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"tune {study_name}") as parent:
-        mlflow.log_params({"study_name": study_name, "seed": seed, "n_trials": n_trials, "n_rows": len(frame), "target": TARGET})
+        mlflow.log_params({"study_name": study_name, "seed": seed, "sampler_seed": sampler_seed, "n_trials": n_trials,
+                           "n_rows": len(frame), "target": TARGET})
+        mlflow.set_tag("worker", worker)
         mlflow.set_tag("data_hash", data_hash(frame))
 
         def objective(trial):
+            trial.set_user_attr("worker", worker)
             params = suggest_params(trial)
             with mlflow.start_run(experiment_id=experiment_id, run_name=f"trial {trial.number}", nested=True):
                 mlflow.log_params(params)
@@ -120,7 +143,9 @@ def tune(
 
         remaining = max(0, n_trials - finished())
         if remaining:
-            study.optimize(objective, n_trials=remaining, timeout=timeout_s, callbacks=[callback], gc_after_trial=True)
+            # the study's count, not this worker's, decides when to stop: other workers add to it
+            enough = optuna.study.MaxTrialsCallback(n_trials, states=(optuna.trial.TrialState.COMPLETE,))
+            study.optimize(objective, n_trials=remaining, timeout=timeout_s, callbacks=[callback, enough], gc_after_trial=True)
         if not finished():
             raise UserError(f"study {study_name!r} has no finished trial yet")
         best = dict(study.best_params)
