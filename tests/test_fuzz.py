@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from nce.data.schema import ELEMENT_SYMBOLS, ROUTES, STATES
@@ -116,7 +116,9 @@ def check_parse(value) -> str:
         comp = parse_composition(value)
     except CompositionError as exc:
         check_message(exc)
+        event("CompositionError")
         return "error"
+    event("parsed")
     atoms = comp.atoms
     assert atoms and set(atoms) <= ELEMENT_SYMBOLS, atoms
     assert all(math.isfinite(v) and v > 0 for v in atoms.values()), atoms
@@ -251,7 +253,9 @@ def parse_space_or_error(text, constraint, states, heat, route):
         space = build_space(text, constraint, states, heat, route)
     except SpaceError as exc:
         check_message(exc)
+        event("SpaceError")
         return None
+    event("space parsed")
     check_space(space)
     return space
 
@@ -380,7 +384,10 @@ def run_predict_file(model, data: bytes, suffix: str, out_suffix: str, overrides
             outcome = predict_file(model, inp, out, overrides, strict, chunk_rows=chunk_rows)
         except UserError as exc:
             check_message(exc)
+            event("UserError")
             outcome = exc
+        else:
+            event("valid file" + (" with row errors" if outcome["errors"] else "") + (" and usable rows" if outcome["rows"] > outcome["errors"] else ""))
         left = sorted(p.name for p in folder.iterdir() if p.name != inp.name)
         if isinstance(outcome, UserError):
             assert left == [], left  # no partial output, no temporary file
@@ -406,12 +413,12 @@ def test_predict_file_well_formed_csv_with_hostile_cells(fuzz_model, table, quot
     outcome, out, folder = run_predict_file(fuzz_model, data, ".csv", out_suffix, overrides, strict, chunk_rows)
     try:
         n_rows = len(rows) + len(blanks)
+        if any("\x00" in cell for row in [columns, *rows] for cell in row):
+            assert isinstance(outcome, UserError) and "NUL bytes" in str(outcome)
+            return
         if "composition" not in columns:
             assert isinstance(outcome, UserError)
             assert "'composition' is missing" in str(outcome) or not columns, str(outcome)
-            return
-        if any("\x00" in cell for row in [columns, *rows] for cell in row):
-            assert isinstance(outcome, UserError) and "NUL bytes" in str(outcome)
             return
         if isinstance(outcome, UserError):
             assert strict or n_rows == 0, str(outcome)  # a bad row under --strict, or a file without rows
@@ -554,6 +561,7 @@ def test_cli_predict_on_generated_files(small_model_dir, table, output, strict):
         if strict:
             args.append("--strict")
         result = CliRunner().invoke(app, args)
+        event(f"exit code {result.exit_code}")
         assert result.exit_code in (0, 2), (result.exit_code, result.output[-2000:], result.exception)
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
         assert "Traceback" not in result.output and "Traceback" not in (result.stderr or "")
