@@ -19,13 +19,17 @@ def local_store() -> Path:
     return Path(os.environ.get("NCE_MLRUNS_DIR", "mlruns")).resolve()
 
 
+def local_uri() -> str:
+    """The default backend: SQLite inside :func:`local_store`."""
+    return f"sqlite:///{local_store() / 'mlflow.db'}"
+
+
 def tracking_uri() -> str:
     uri = os.environ.get("MLFLOW_TRACKING_URI")
     if uri:
         return uri
-    store = local_store()
-    store.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{store / 'mlflow.db'}"
+    local_store().mkdir(parents=True, exist_ok=True)
+    return local_uri()
 
 
 def setup(experiment: str = EXPERIMENT):
@@ -42,9 +46,9 @@ def setup(experiment: str = EXPERIMENT):
     existing = mlflow.get_experiment_by_name(experiment)
     if existing is not None:
         return existing.experiment_id
-    artifact_location = None
-    if uri.startswith("sqlite:///") and not os.environ.get("MLFLOW_TRACKING_URI"):
-        artifact_location = (local_store() / "artifacts").as_uri()
+    # MLflow's set_tracking_uri also sets MLFLOW_TRACKING_URI, so compare URIs instead of
+    # asking whether the variable is set: the local store keeps its artifacts beside its database
+    artifact_location = (local_store() / "artifacts").as_uri() if uri == local_uri() else None
     try:
         return mlflow.create_experiment(experiment, artifact_location=artifact_location)
     except mlflow.exceptions.MlflowException:
