@@ -133,10 +133,15 @@ def _featurizer_params(text: Optional[str]) -> Optional[dict]:
     params = _parse_params(text, "--featurizer-params")
     if not params:
         return None
-    allowed = ("max_rows_per_table", "submodel_params", "n_folds", "n_jobs", "batch_size")
-    unknown = [k for k in params if k not in allowed]
-    if unknown:
-        raise UserError(f"--featurizer-params: unknown setting {unknown[0]!r} (one of {', '.join(allowed)})")
+    allowed = {"max_rows_per_table": 50, "n_folds": 2, "n_jobs": 1, "batch_size": 1}  # integer settings, lowest value
+    for key, value in params.items():
+        if key == "submodel_params":
+            if not isinstance(value, dict):
+                raise UserError("--featurizer-params: submodel_params must be a JSON object, e.g. {\"n_estimators\": 25}")
+        elif key not in allowed:
+            raise UserError(f"--featurizer-params: unknown setting {key!r} (one of {', '.join(allowed)}, submodel_params)")
+        elif isinstance(value, bool) or not isinstance(value, int) or value < allowed[key]:
+            raise UserError(f"--featurizer-params: {key} must be a whole number of at least {allowed[key]}, got {value!r}")
     return params
 
 

@@ -11,8 +11,9 @@ strategy runs out of distinct inputs, which none of these do):
 - ``nce predict --input --output`` through ``predict_file`` on one loaded model: well-formed
   CSVs with hostile cells (900), CSVs with byte-level damage (400), Parquet files with wrong
   column types (300)                                                           = 1,600
-- the real command line (typer's CliRunner) on generated CSVs (50)             =    50
-                                                                         total = 10,650
+- the real command line (typer's CliRunner): ``nce predict --input`` on generated CSVs (50)
+  and ``nce suggest --space`` on generated space texts (40)                    =    90
+                                                                         total = 10,690
 
 Each must end in CompositionError / a UserError subclass with a one-line message, or in a
 valid result; prediction files must keep every input row, and a failed run leaves no file.
@@ -572,5 +573,34 @@ def test_cli_predict_on_generated_files(small_model_dir, table, output, strict):
                 assert not (folder / output).exists() and not list(folder.glob(".out*"))
         elif output:
             assert len(read_output(folder / output)) == len(rows)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@settings(max_examples=40, **FUZZ)
+@given(spaces, constraints, state_texts, heat_texts)
+def test_cli_suggest_space_on_generated_text(small_model_dir, mlflow_store, text, constraint, states, heat):
+    """``nce suggest --space`` as typed: exit 2 with one line, or a written batch."""
+    from typer.testing import CliRunner
+
+    from nce.cli import app
+
+    folder = Path(tempfile.mkdtemp(prefix="nce-cli-suggest-"))
+    try:
+        args = ["suggest", "--space", text, "--n", "2", "--model", str(small_model_dir), "--output", str(folder / "next.csv"), "--quiet"]
+        for option, value in (("--constraint", constraint), ("--state", states), ("--heat-treatment-C", heat)):
+            if value is not None:
+                args += [option, value]
+        result = CliRunner().invoke(app, args)
+        event(f"exit code {result.exit_code}")
+        assert result.exit_code in (0, 2), (result.exit_code, result.output[-2000:], result.exception)
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert "Traceback" not in result.output
+        if result.exit_code == 2:
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+            assert not (folder / "next.csv").exists()
+        else:
+            assert 1 <= len(pd.read_csv(folder / "next.csv")) <= 2
     finally:
         shutil.rmtree(folder, ignore_errors=True)
