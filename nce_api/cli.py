@@ -128,6 +128,33 @@ def _parse_params(text: Optional[str], option: str = "--params") -> dict:
     return params
 
 
+def _model_params(text: Optional[str]) -> dict:
+    """--params: settings of the boosted interval models, each checked before any work starts."""
+    from typing import get_args
+
+    from nce.models.conformal import Backend, ConformalGBMRegressor, Loss
+
+    params = _parse_params(text)
+    defaults = ConformalGBMRegressor().get_params()
+    choices = {"backend": get_args(Backend), "loss": get_args(Loss)}
+    for key, value in params.items():
+        if key not in defaults:
+            raise UserError(f"--params: unknown setting {key!r} (one of {', '.join(defaults)})")
+        if key in choices:
+            if value not in choices[key]:
+                raise UserError(f"--params: {key} must be one of {', '.join(choices[key])}, got {value!r}")
+            continue
+        whole = isinstance(defaults[key], int)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+        if not number or (whole and not isinstance(value, int)):
+            raise UserError(f"--params: {key} must be a {'whole number' if whole else 'number'}, got {value!r}")
+        if value < 0 or (value == 0 and key not in ("random_state", "reg_lambda")):
+            raise UserError(f"--params: {key} must be {'at least 0' if key in ('random_state', 'reg_lambda') else 'positive'}, got {value!r}")
+        if key in ("coverage", "calibration_fraction", "subsample", "colsample_bytree") and value > 1:
+            raise UserError(f"--params: {key} is a fraction (at most 1), got {value!r}")
+    return params
+
+
 def _featurizer_params(text: Optional[str]) -> Optional[dict]:
     """--featurizer-params: GlassFeaturizer settings other than the sub-models themselves."""
     params = _parse_params(text, "--featurizer-params")
@@ -161,7 +188,7 @@ def train(
     from nce.pipelines.train import train as run_train
 
     with _progress(quiet) as step:
-        result = run_train(extra_data, only_extra, _parse_params(params), seed, cross_validate=not no_cv, output=output,
+        result = run_train(extra_data, only_extra, _model_params(params), seed, cross_validate=not no_cv, output=output,
                            featurizer_params=_featurizer_params(featurizer_params), on_step=step)
     for note in result["skipped"]:
         err_console.print(f"skipped {note}", markup=False)
@@ -212,7 +239,7 @@ def evaluate(
     if bad:
         raise UserError(f"unknown protocol {bad[0]!r}; choose from {', '.join(PROTOCOLS)}")
     with _progress(quiet) as step:
-        result = run_evaluation(tuple(protocol), models=model, seed=seed, max_rows=max_rows, model_params=_parse_params(params), on_step=step)
+        result = run_evaluation(tuple(protocol), models=model, seed=seed, max_rows=max_rows, model_params=_model_params(params), on_step=step)
     console.print(markdown_table(result["summary"]), markup=False, soft_wrap=True)
     for target, m in result["multi_publication"].items():
         console.print(f"{target} on compositions measured by >= 2 publications ({m['n_pairs']} pairs): model MAE {m['model_mae']:.3f}, noise floor {m['noise_floor_mae']:.3f}")

@@ -604,3 +604,22 @@ def test_cli_suggest_space_on_generated_text(small_model_dir, mlflow_store, text
             assert 1 <= len(pd.read_csv(folder / "next.csv")) <= 2
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--params", '{"n_estimators": "x"}'], "n_estimators must be a whole number"),  # a traceback after featurizing before
+    (["train", "--params", '{"learning_rate": NaN}'], "learning_rate must be a number"),
+    (["train", "--params", '{"subsample": 2}'], "subsample is a fraction"),
+    (["train", "--params", '{"loss": "hinge"}'], "loss must be one of"),
+    (["evaluate", "--params", '{"colour": 1}'], "unknown setting 'colour'"),
+    (["tune", "--featurizer-params", '{"max_rows_per_table": "abc"}'], "max_rows_per_table must be a whole number"),
+    (["train", "--featurizer-params", '{"submodel_params": 3}'], "submodel_params must be a JSON object"),
+])
+def test_bad_settings_are_one_line_errors_before_any_work(args, message, mlflow_store):
+    from typer.testing import CliRunner
+
+    from nce.cli import app
+
+    result = CliRunner().invoke(app, [*args, "--quiet"])
+    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [f"error: {result.stderr.strip()[7:]}"]
+    assert message in result.stderr
