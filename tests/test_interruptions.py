@@ -217,3 +217,23 @@ def test_a_killed_build_leaves_the_shipped_tables_intact_and_the_next_build_clea
     assert {p.name for p in processed_copy.iterdir()} == set(shipped)  # stale temporary files removed
     assert read_manifest(processed_copy)["tables"]["conductivity"]["rows"] == 2
     assert table_path("conductivity", processed_copy).read_bytes() != shipped["conductivity.csv.gz"]
+
+
+# --------------------------------------------------------------------------- nce predict --output
+
+
+def test_a_killed_predict_leaves_the_previous_output_whole(small_model_dir, tmp_path):
+    """SIGKILL while streaming chunks: the old output file stays as it was (the new one is
+    only renamed over it when complete)."""
+    inp = tmp_path / "many.csv"
+    pd.DataFrame({"composition": ["70Li2S-30P2S5", "Li3PS4", "50Li2O-50SiO2", "Xx2O"] * 100_000}).to_csv(inp, index=False)
+    out = tmp_path / "out.csv"
+    out.write_text("composition,log10_sigma25\n70Li2S-30P2S5,-4.0\n")
+    previous = out.read_bytes()
+    predict = subprocess.Popen(nce_command("predict", "--input", inp, "--output", out, "--model", small_model_dir, "--quiet"),
+                               env=nce_env(tmp_path / "mlruns"), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    partial = _wait_for(lambda: [p for p in tmp_path.glob(".out.csv.*.tmp") if p.stat().st_size > 0], 240, predict,
+                        "the first chunk to be written")
+    _kill(predict)
+    assert out.read_bytes() == previous
+    assert partial[0].stat().st_size > 0  # the half-written file was a temporary one beside it
