@@ -21,7 +21,12 @@ COMPOSITIONS = ["70Li2S-30P2S5", "Li3PS4", "80(0.7Li2S-0.3P2S5)-20LiI", "50Li2O-
 
 def _model_of(client, version: str) -> NCEModel:
     """The registered version's NCE model, read straight from the store's artifact folder."""
-    return NCEModel.load(Path(client.get_model_version_download_uri(REGISTERED_MODEL, version)) / "artifacts" / "nce_model")
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
+    location = client.get_model_version_download_uri(REGISTERED_MODEL, version)  # a path or a file: URI
+    folder = Path(url2pathname(urlparse(location).path)) if location.startswith("file:") else Path(location)
+    return NCEModel.load(folder / "artifacts" / "nce_model")
 
 
 def test_two_predicts_and_a_train_at_once_leave_the_store_consistent(champion_store, measurements_csv, tmp_path):
