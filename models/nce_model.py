@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nce.data.arrhenius import log10_sigma_at
+from nce.data.curation import LOG10_SIGMA25_RANGE
 from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, ROUTES, STATES
 from nce.featurize.processing import vocabulary_column
 from nce.models.conformal import ConformalGBMRegressor
@@ -148,6 +149,9 @@ class NCEModel:
         out["in_domain"] = self.domain_.in_domain(Xv)
         if processing and getattr(self, "processing_", None) is not None:
             self._apply_processing(frame, X, out)
+        # no solid conducts ions above 1 S/cm at 25 degC (the curation's range): a wide interval stops there
+        for col in ("log10_sigma25", "log10_sigma25_hi"):
+            out[col] = out[col].clip(upper=LOG10_SIGMA25_RANGE[1])
         if "temperature_C" in frame:
             T = pd.to_numeric(frame["temperature_C"], errors="coerce").to_numpy(dtype=float)
             out["log10_sigma_T"] = log10_sigma_at(out["log10_sigma25"], out["Ea_eV"], T)
