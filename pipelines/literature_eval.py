@@ -62,8 +62,8 @@ def paper_grouped_predictions(model: NCEModel, rows: pd.DataFrame, methods=METHO
     residual = y_obs - base["glass_T"].to_numpy()
     combos = processing_combination(rows)
     out = pd.DataFrame({"observed": y_obs, "state": rows["state"].to_numpy(), "route": rows["route"].to_numpy(),
-                        "confidence": rows["confidence"].to_numpy() if "confidence" in rows else "", "paper": rows["KOD"].to_numpy()},
-                       index=rows.index)
+                        "confidence": rows["confidence"].to_numpy() if "confidence" in rows else "", "paper": rows["KOD"].to_numpy(),
+                        "learnable": base["learnable"].to_numpy()}, index=rows.index)
     out["glass_only"], out["glass_only_lo"], out["glass_only_hi"] = base["glass_T"], base["glass_T"] - base["glass_half"], base["glass_T"] + base["glass_half"]
     groups = rows["KOD"].to_numpy()
     for method in methods:
@@ -82,6 +82,7 @@ def paper_grouped_predictions(model: NCEModel, rows: pd.DataFrame, methods=METHO
 def summarize_literature(oof: pd.DataFrame, methods=METHODS) -> pd.DataFrame:
     scope = (oof["state"] != "crystalline").to_numpy()
     slices = {SCOPE: scope, REPORTED: scope & (oof["confidence"] == "reported").to_numpy(), CERAMIC: oof["state"].isin(CERAMIC_STATES).to_numpy(),
+              "non-crystalline, glass baseline in its domain": oof["learnable"].to_numpy(dtype=bool),
               "all rows, crystalline reference phases included": np.ones(len(oof), dtype=bool)}
     slices.update({f"state {s}": (oof["state"] == s).to_numpy() for s in sorted(oof["state"].unique())})
     slices.update({f"route {r}": (oof["route"] == r).to_numpy() for r in sorted(oof["route"].unique())})
