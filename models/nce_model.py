@@ -167,13 +167,13 @@ class NCEModel:
         rows = np.flatnonzero(processed)
         model = self.processing_
         offset, std = model.predict(feats.iloc[rows], return_std=True)
-        center = out["log10_sigma25"].to_numpy()[rows] + offset
-        base_half = (out["log10_sigma25_hi"].to_numpy()[rows] - out["log10_sigma25_lo"].to_numpy()[rows]) / 2
-        half = model.half_width(std, base_half)
+        glass, lo, hi = (out[c].to_numpy()[rows] for c in ("log10_sigma25", "log10_sigma25_lo", "log10_sigma25_hi"))
+        center = glass + offset
         col = out.columns.get_loc
         out.iloc[rows, col("log10_sigma25")] = center
-        out.iloc[rows, col("log10_sigma25_lo")] = center - half
-        out.iloc[rows, col("log10_sigma25_hi")] = center + half
+        # each side of the glass's (asymmetric) interval widened by the offset's uncertainty
+        out.iloc[rows, col("log10_sigma25_lo")] = center - model.half_width(std, glass - lo)
+        out.iloc[rows, col("log10_sigma25_hi")] = center + model.half_width(std, hi - glass)
         known = model.in_domain(processing_combination(frame.iloc[rows]))
         out.iloc[rows, col("in_domain")] = out["in_domain"].to_numpy()[rows] & known
 

@@ -46,11 +46,12 @@ CLASSIC_CASES = pd.DataFrame([
 
 
 def glass_baseline(model: NCEModel, rows: pd.DataFrame) -> pd.DataFrame:
-    """Glass-model log10 sigma at each row's temperature, its 90 % half-width and the offset inputs."""
+    """Glass-model log10 sigma at each row's temperature, the two sides of its 90 % interval and the offset inputs."""
     glass = model.glass_predictions(rows)
     out = pd.DataFrame(index=rows.index)
     out["glass_T"] = glass["log10_sigma_T"].to_numpy()
-    out["glass_half"] = ((glass["log10_sigma25_hi"] - glass["log10_sigma25_lo"]) / 2).to_numpy()
+    out["glass_below"] = (glass["log10_sigma25"] - glass["log10_sigma25_lo"]).to_numpy()  # the glass interval's two sides
+    out["glass_above"] = (glass["log10_sigma25_hi"] - glass["log10_sigma25"]).to_numpy()
     out["learnable"] = offset_training_rows(rows["state"], glass["in_domain"])
     return out, offset_features(rows, glass["Tg_K"].to_numpy(), glass["anion_S_share"].to_numpy())
 
@@ -64,18 +65,20 @@ def paper_grouped_predictions(model: NCEModel, rows: pd.DataFrame, methods=METHO
     out = pd.DataFrame({"observed": y_obs, "state": rows["state"].to_numpy(), "route": rows["route"].to_numpy(),
                         "confidence": rows["confidence"].to_numpy() if "confidence" in rows else "", "paper": rows["KOD"].to_numpy(),
                         "learnable": base["learnable"].to_numpy()}, index=rows.index)
-    out["glass_only"], out["glass_only_lo"], out["glass_only_hi"] = base["glass_T"], base["glass_T"] - base["glass_half"], base["glass_T"] + base["glass_half"]
+    out["glass_only"], out["glass_only_lo"], out["glass_only_hi"] = base["glass_T"], base["glass_T"] - base["glass_below"], base["glass_T"] + base["glass_above"]
     groups = rows["KOD"].to_numpy()
     for method in methods:
-        pred, half, known = np.full(len(rows), np.nan), np.full(len(rows), np.nan), np.zeros(len(rows), dtype=bool)
+        pred, below, above = (np.full(len(rows), np.nan) for _ in range(3))
+        known = np.zeros(len(rows), dtype=bool)
         for train, test in LeaveOneGroupOut().split(X, residual, groups):
             train = train[base["learnable"].to_numpy()[train]]
             offset = ProcessingOffsetModel(method).fit(X.iloc[train], residual[train], route_state=combos[train])
             mean, std = offset.predict(X.iloc[test], return_std=True)
             pred[test] = base["glass_T"].to_numpy()[test] + mean
-            half[test] = offset.half_width(std, base["glass_half"].to_numpy()[test])
+            below[test] = offset.half_width(std, base["glass_below"].to_numpy()[test])
+            above[test] = offset.half_width(std, base["glass_above"].to_numpy()[test])
             known[test] = offset.in_domain(combos[test])
-        out[method], out[f"{method}_lo"], out[f"{method}_hi"], out[f"{method}_in_domain"] = pred, pred - half, pred + half, known
+        out[method], out[f"{method}_lo"], out[f"{method}_hi"], out[f"{method}_in_domain"] = pred, pred - below, pred + above, known
     return out
 
 

@@ -325,6 +325,22 @@ def _check_text_file(path) -> None:
                 raise UserError(f"{path} holds NUL bytes: not a UTF-8 text CSV (UTF-16? a binary file?)")
 
 
+def _check_field_counts(path) -> None:
+    """Refuse a CSV row with more fields than the header. pandas checks this only in its
+    first chunk: a longer row that opens a later chunk loses its extra fields without a
+    word (pandas 2.3, C parser), so the file is counted once with the csv module first."""
+    import csv
+
+    from nce.pipelines.errors import UserError
+
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        records = csv.reader(fh)
+        n_fields = len(next(records, []))
+        for row, record in enumerate(records, start=1):
+            if len(record) > n_fields:
+                raise UserError(f"{path}: row {row} has more fields than the header ({len(record)}, not {n_fields}): check its commas and quotes")
+
+
 def iter_input(path, chunk_rows: int):
     """Chunks of a CSV or Parquet input, each with a ``composition`` column."""
     from pathlib import Path
@@ -344,6 +360,7 @@ def iter_input(path, chunk_rows: int):
             chunks = (b.to_pandas(integer_object_nulls=True) for b in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows))
         else:
             _check_text_file(path)
+            _check_field_counts(path)
             # every column as text: the output keeps the cells as written and one type per
             # column across chunks; a blank line is a row (an empty composition), not skipped;
             # index_col=False: a row with an extra field must not turn column 1 into the index
@@ -356,7 +373,7 @@ def iter_input(path, chunk_rows: int):
                     chunk = next(chunks)
                 except StopIteration:
                     return
-                except pd.errors.ParserWarning:
+                except pd.errors.ParserWarning:  # pandas and the csv module disagree on a row: refuse it too
                     raise UserError(f"{path}: a row near row {start + 1} has more fields than the header "
                                     "(check its commas and quotes)") from None
             if "composition" not in chunk.columns:

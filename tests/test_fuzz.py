@@ -527,6 +527,10 @@ def test_predict_reader_bugs_found_by_fuzzing(fuzz_model, tmp_path):
     (tmp_path / "extra.csv").write_text("composition,temperature_C\n70Li2S-30P2S5,25,99\n")  # column 1 became the index
     with pytest.raises(UserError, match="more fields than the header"):
         predict_file(fuzz_model, tmp_path / "extra.csv", out)
+    # a longer row opening a later chunk: pandas dropped its extra field without a word
+    (tmp_path / "late.csv").write_text("composition,a,b\nLi3PS4,1,2\nLi3PS4,1,2\nLi3PS4,1,2,9\n")
+    with pytest.raises(UserError, match="row 3 has more fields than the header"):
+        predict_file(fuzz_model, tmp_path / "late.csv", out, chunk_rows=2)
     (tmp_path / "blank.csv").write_text("composition\nLi3PS4\n\n70Li2S-30P2S5\n")  # the blank row was dropped
     assert predict_file(fuzz_model, tmp_path / "blank.csv", out)["rows"] == 3
     assert read_output(out)["error"].tolist() == ["", "empty composition", ""]
