@@ -233,7 +233,7 @@ def main() -> None:
     by_family = by_family.groupby("family").agg(n=("NCE", "size"), NCE=("NCE", "mean"), GlassNet=("GlassNet", "mean"))
     by_family = by_family[by_family["n"] >= 10].sort_values("n", ascending=False).head(12)
     family_md = "\n".join(["| family (mobile, anion, other) | n | NCE MAE | GlassNet MAE |", "|---|---:|---:|---:|"]
-                          + [f"| {f} | {r.n} | {r.NCE:.2f} | {r.GlassNet:.2f} |" for f, r in by_family.iterrows()])
+                          + [f"| {f} | {int(r.n)} | {r.NCE:.2f} | {r.GlassNet:.2f} |" for f, r in by_family.iterrows()])
     if args.predictions is not None:
         both = pd.concat([truth.add_suffix("_true"), glassnet.add_suffix("_glassnet"), nce.add_suffix("_nce"),
                           reference.add_suffix("_reference"), out[["log10_sigma25", "Ea_eV"]].set_axis(truth.index).add_suffix("_nce"),
