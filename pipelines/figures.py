@@ -7,8 +7,6 @@ Companion of :mod:`nce.pipelines.plots` (the figures ``nce train`` logs).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -19,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
+from nce.pipelines.files import atomic_path  # noqa: E402
 from nce.pipelines.plots import UNITS  # noqa: E402
 
 METRIC_LABEL = {
@@ -30,24 +29,12 @@ METRIC_LABEL = {
 def save_figure(fig, path, dpi: int = 110) -> Path:
     """Write ``fig`` as PNG to ``path`` atomically and close it."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, format="png")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_path(path, suffix=".tmp.png") as tmp:
+            fig.savefig(tmp, dpi=dpi, format="png")
     finally:
         plt.close(fig)
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # --- report ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from nce.pipelines.errors import UserError
+from nce.pipelines.files import atomic_path
 
 TARGETS = ("log10_sigma25", "Ea_eV")
 DEFAULT_SAMPLE = 2000
@@ -141,22 +142,9 @@ def _page(sections: list[tuple[str, str]], header: str) -> str:
             f"<body><h1>NCE report</h1>{header}{body}</body></html>")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_text_atomic(text: str, path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 
