@@ -315,26 +315,23 @@ def _composition_text(value) -> str:
     return str(value)
 
 
-def _check_text_file(path) -> None:
-    """Refuse a CSV with NUL bytes: pandas would cut a cell at the NUL without a word."""
-    from nce.pipelines.errors import UserError
-
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            if b"\x00" in block:
-                raise UserError(f"{path} holds NUL bytes: not a UTF-8 text CSV (UTF-16? a binary file?)")
-
-
-def _check_field_counts(path) -> None:
-    """Refuse a CSV row with more fields than the header. pandas checks this only in its
-    first chunk: a longer row that opens a later chunk loses its extra fields without a
-    word (pandas 2.3, C parser), so the file is counted once with the csv module first."""
+def _check_csv_text(path) -> None:
+    """One pass over a CSV before pandas reads it, refusing what pandas would misread
+    without a word: NUL bytes (it cuts the cell at the NUL) and a row with more fields than
+    the header (checked by pandas in its first chunk only: a longer row that opens a later
+    chunk loses its extra fields; pandas 2.3, C parser)."""
     import csv
 
     from nce.pipelines.errors import UserError
 
+    def lines(fh):
+        for line in fh:
+            if "\x00" in line:
+                raise UserError(f"{path} holds NUL bytes: not a UTF-8 text CSV (UTF-16? a binary file?)")
+            yield line
+
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        records = csv.reader(fh)
+        records = csv.reader(lines(fh))
         n_fields = len(next(records, []))
         for row, record in enumerate(records, start=1):
             if len(record) > n_fields:
@@ -345,9 +342,9 @@ def iter_input(path, chunk_rows: int):
     """Chunks of a CSV or Parquet input, each with a ``composition`` column."""
     from pathlib import Path
 
-    from nce.pipelines.errors import UserError
-
     import warnings
+
+    from nce.pipelines.errors import UserError
 
     path = Path(path)
     if not path.is_file():
@@ -359,8 +356,7 @@ def iter_input(path, chunk_rows: int):
             # integer_object_nulls: an int column with gaps stays ints, so chunks keep one type
             chunks = (b.to_pandas(integer_object_nulls=True) for b in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows))
         else:
-            _check_text_file(path)
-            _check_field_counts(path)
+            _check_csv_text(path)
             # every column as text: the output keeps the cells as written and one type per
             # column across chunks; a blank line is a row (an empty composition), not skipped;
             # index_col=False: a row with an extra field must not turn column 1 into the index
