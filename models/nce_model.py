@@ -124,7 +124,7 @@ class NCEModel:
         glass = self.glass_predictions(rows)
         X = offset_features(rows, glass["Tg_K"], glass["anion_S_share"])
         y = rows["log10_sigma_T"].to_numpy(dtype=float) - glass["log10_sigma_T"].to_numpy()
-        keep = offset_training_rows(vocabulary_column(rows, "state", STATES, DEFAULT_STATE), glass["in_domain"])
+        keep = offset_training_rows(rows, glass["in_domain"])
         self.processing_ = ProcessingOffsetModel(method).fit(X[keep], y[keep], route_state=processing_combination(rows)[keep])
         return self
 
@@ -166,14 +166,11 @@ class NCEModel:
             return
         rows = np.flatnonzero(processed)
         model = self.processing_
-        offset, std = model.predict(feats.iloc[rows], return_std=True)
         glass, lo, hi = (out[c].to_numpy()[rows] for c in ("log10_sigma25", "log10_sigma25_lo", "log10_sigma25_hi"))
-        center = glass + offset
         col = out.columns.get_loc
-        out.iloc[rows, col("log10_sigma25")] = center
-        # each side of the glass's (asymmetric) interval widened by the offset's uncertainty
-        out.iloc[rows, col("log10_sigma25_lo")] = center - model.half_width(std, glass - lo)
-        out.iloc[rows, col("log10_sigma25_hi")] = center + model.half_width(std, hi - glass)
+        for name, values in zip(("log10_sigma25", "log10_sigma25_lo", "log10_sigma25_hi"),
+                                model.processed(feats.iloc[rows], glass, glass - lo, hi - glass)):
+            out.iloc[rows, col(name)] = values
         known = model.in_domain(processing_combination(frame.iloc[rows]))
         out.iloc[rows, col("in_domain")] = out["in_domain"].to_numpy()[rows] & known
 

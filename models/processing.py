@@ -74,8 +74,9 @@ def offset_features(frame: pd.DataFrame, Tg_K, anion_S_share) -> pd.DataFrame:
     return out[list(OFFSET_FEATURES)]
 
 
-def offset_training_rows(state, glass_in_domain) -> np.ndarray:
-    """Rows an offset can be learned from: not crystalline, glass baseline in its domain."""
+def offset_training_rows(frame: pd.DataFrame, glass_in_domain) -> np.ndarray:
+    """Rows of ``frame`` an offset can be learned from: not crystalline, glass baseline in its domain."""
+    state = vocabulary_column(frame, "state", STATES, DEFAULT_STATE)
     return (np.asarray(state, dtype=object) != "crystalline") & np.asarray(glass_in_domain, dtype=bool)
 
 
@@ -129,6 +130,13 @@ class ProcessingOffsetModel(RegressorMixin, BaseEstimator):
         default = is_default_processing(X[list(OFFSET_FEATURES)])
         mean, std = np.where(default, 0.0, mean), np.where(default, 0.0, std)
         return (mean, std) if return_std else mean
+
+    def processed(self, X: pd.DataFrame, glass, below, above) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """log10 sigma of processed rows and its 90 % bounds, from the glass model's value and
+        the two sides of its (asymmetric) interval, each widened by the offset's uncertainty."""
+        mean, std = self.predict(X, return_std=True)
+        center = np.asarray(glass) + mean
+        return center, center - self.half_width(std, below), center + self.half_width(std, above)
 
     def noise_sd(self) -> float:
         """Scatter of a single processed measurement around the offset (decades)."""

@@ -52,7 +52,7 @@ def glass_baseline(model: NCEModel, rows: pd.DataFrame) -> pd.DataFrame:
     out["glass_T"] = glass["log10_sigma_T"].to_numpy()
     out["glass_below"] = (glass["log10_sigma25"] - glass["log10_sigma25_lo"]).to_numpy()  # the glass interval's two sides
     out["glass_above"] = (glass["log10_sigma25_hi"] - glass["log10_sigma25"]).to_numpy()
-    out["learnable"] = offset_training_rows(rows["state"], glass["in_domain"])
+    out["learnable"] = offset_training_rows(rows, glass["in_domain"])
     return out, offset_features(rows, glass["Tg_K"].to_numpy(), glass["anion_S_share"].to_numpy())
 
 
@@ -68,17 +68,14 @@ def paper_grouped_predictions(model: NCEModel, rows: pd.DataFrame, methods=METHO
     out["glass_only"], out["glass_only_lo"], out["glass_only_hi"] = base["glass_T"], base["glass_T"] - base["glass_below"], base["glass_T"] + base["glass_above"]
     groups = rows["KOD"].to_numpy()
     for method in methods:
-        pred, below, above = (np.full(len(rows), np.nan) for _ in range(3))
+        pred, lo, hi = (np.full(len(rows), np.nan) for _ in range(3))
         known = np.zeros(len(rows), dtype=bool)
         for train, test in LeaveOneGroupOut().split(X, residual, groups):
             train = train[base["learnable"].to_numpy()[train]]
             offset = ProcessingOffsetModel(method).fit(X.iloc[train], residual[train], route_state=combos[train])
-            mean, std = offset.predict(X.iloc[test], return_std=True)
-            pred[test] = base["glass_T"].to_numpy()[test] + mean
-            below[test] = offset.half_width(std, base["glass_below"].to_numpy()[test])
-            above[test] = offset.half_width(std, base["glass_above"].to_numpy()[test])
+            pred[test], lo[test], hi[test] = offset.processed(X.iloc[test], *(base[c].to_numpy()[test] for c in ("glass_T", "glass_below", "glass_above")))
             known[test] = offset.in_domain(combos[test])
-        out[method], out[f"{method}_lo"], out[f"{method}_hi"], out[f"{method}_in_domain"] = pred, pred - below, pred + above, known
+        out[method], out[f"{method}_lo"], out[f"{method}_hi"], out[f"{method}_in_domain"] = pred, lo, hi, known
     return out
 
 
