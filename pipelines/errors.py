@@ -1,17 +1,10 @@
-"""The one exception the command line turns into a one-line message and exit code 2."""
+"""Errors of the pipelines; the command line catches their base, :class:`nce.data.errors.NCEError`."""
 
-MAX_MESSAGE = 400  # characters
+from nce.data.errors import MAX_MESSAGE, NCEError
+
+__all__ = ["MAX_MESSAGE", "NCEError", "UserError"]
 
 
-class UserError(Exception):
-    """Bad input from the user: a file, a flag, a row. The message names what and why.
-
-    The message is kept to one line of at most 400 characters, whatever text of the
-    user's it quotes (it goes to stderr as ``error: ...``).
-    """
-
-    def __init__(self, message: object = "") -> None:
-        text = " ".join(str(message).splitlines())
-        if len(text) > MAX_MESSAGE:
-            text = text[: MAX_MESSAGE - 1] + "\u2026"
-        super().__init__(text)
+class UserError(NCEError):
+    """Bad input from the user to a pipeline: a file, a flag, a row. The message names what
+    and why, on one line of at most 400 characters (see :class:`NCEError`)."""

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
-from nce.pipelines.files import atomic_path  # noqa: E402
+from nce.data.files import atomic_path  # noqa: E402
 from nce.pipelines.plots import UNITS  # noqa: E402
 
 METRIC_LABEL = {

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from nce.pipelines.errors import UserError
-from nce.pipelines.files import atomic_path
+from nce.data.files import atomic_path
 
 TARGETS = ("log10_sigma25", "Ea_eV")
 DEFAULT_SAMPLE = 2000
