@@ -9,6 +9,7 @@ child process whose peak resident memory is reported. The baseline in the same r
 featurization alone, so the table shows what the models and the domain cost on top.
 """
 
+from nce.models import io
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,7 @@ def _stream_child(model_dir: str, inp: str, out: str) -> None:
     from nce.pipelines.predict import predict_file
 
     start = time.perf_counter()
-    counts = predict_file(NCEModel.load(model_dir), inp, out, chunk_rows=100_000)
+    counts = predict_file(io.load(model_dir), inp, out, chunk_rows=100_000)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{counts['rows']} {time.perf_counter() - start:.1f} {peak_mb:.0f}")
 
@@ -67,7 +68,7 @@ def main() -> None:
     model = load_model(None, on_step=lambda s: print(s, flush=True))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        model_dir = model.save(tmp / "model")
+        model_dir = io.save(model, tmp / "model")
         frame = candidates(args.rows)
         frame.to_csv(tmp / "in.csv", index=False)
         start = time.perf_counter()

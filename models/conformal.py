@@ -10,17 +10,20 @@ The point estimate is a separate squared-error model fitted on all rows.
 
 from __future__ import annotations
 
-import json
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 Backend = Literal["xgboost", "sklearn"]
 Loss = Literal["absolute_error", "squared_error"]
 _XGB_OBJECTIVE = {"absolute_error": "reg:absoluteerror", "squared_error": "reg:squarederror"}
+#: The one class a skops file of the sklearn backend may hold beyond skops' defaults.
+SKOPS_TRUSTED = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
 
 def conformal_margin(scores: np.ndarray, coverage: float) -> float:
@@ -50,8 +53,8 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    backend: ``"xgboost"`` (hist trees; saved in xgboost's own UBJ format) or ``"sklearn"``
-        (HistGradientBoostingRegressor; evaluation only, it cannot be saved without pickle).
+    backend: ``"xgboost"`` (hist trees, saved in xgboost's own UBJ format) or ``"sklearn"``
+        (HistGradientBoostingRegressor, saved with skops, which loads without unpickling).
     loss: loss of the point model; ``absolute_error`` (the default) resists the unit and
         sign errors some publications carry, and the score NCE reports is an MAE.
     coverage: nominal coverage of ``predict_interval``.
@@ -61,6 +64,22 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
     random_state: seed for boosting and for the calibration split.
     n_jobs: threads.
     """
+
+    _parameter_constraints: dict = {
+        "backend": [StrOptions({"xgboost", "sklearn"})],
+        "loss": [StrOptions({"absolute_error", "squared_error"})],
+        "coverage": [Interval(Real, 0, 1, closed="neither")],
+        "calibration_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_depth": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "subsample": [Interval(Real, 0, 1, closed="right")],
+        "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
+        "min_child_weight": [Interval(Real, 0, None, closed="left")],
+        "reg_lambda": [Interval(Real, 0, None, closed="left")],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+        "n_jobs": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -144,6 +163,7 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
 
     # -- estimator API -----------------------------------------------------------------
     def fit(self, X, y, groups=None, sample_weight=None):
+        self._validate_params()
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y, dtype=float)
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
@@ -179,32 +199,39 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
         point = self.predict(X)
         return np.minimum(q[:, 0] - self.margin_, point), np.maximum(q[:, 1] + self.margin_, point)
 
-    # -- persistence (xgboost backend only: its own UBJ format plus JSON, no pickle) ----
-    def save(self, directory, name: str) -> None:
-        """Write ``{name}_point.ubj``, ``{name}_quantile.ubj`` and ``{name}.json``."""
+    # -- persistence (nce.models.io: xgboost UBJ or skops files, never pickle) -----------
+    def _save_state(self, directory: Path) -> dict:
         check_is_fitted(self, "quantile_model_")
+        if self.backend == "xgboost":
+            self.point_model_.save_model(directory / "point.ubj")
+            self.quantile_model_.save_model(directory / "quantile.ubj")
+        else:
+            import skops.io
+
+            skops.io.dump({"point": self.point_model_, "quantile": list(self.quantile_model_)}, directory / "models.skops")
+        return {"margin": self.margin_, "n_calibration": self.n_calibration_, "n_features_in": self.n_features_in_}
+
+    def _load_state(self, state: dict, directory: Path) -> None:
+        if self.backend == "xgboost":
+            import xgboost as xgb
+
+            self.point_model_, self.quantile_model_ = xgb.XGBRegressor(), xgb.XGBRegressor()
+            self.point_model_.load_model(directory / "point.ubj")
+            self.quantile_model_.load_model(directory / "quantile.ubj")
+        else:
+            import skops.io
+
+            models = skops.io.load(directory / "models.skops", trusted=SKOPS_TRUSTED)
+            self.point_model_, self.quantile_model_ = models["point"], list(models["quantile"])
+        self.margin_ = float(state["margin"])
+        self.n_calibration_ = int(state["n_calibration"])
+        self.n_features_in_ = int(state["n_features_in"])
+
+    def feature_importances(self) -> np.ndarray | None:
+        """Gain importance of each feature in the point model (None for the sklearn backend,
+        whose trees record no gain)."""
+        check_is_fitted(self, "point_model_")
         if self.backend != "xgboost":
-            raise ValueError("only the xgboost backend can be saved without pickle")
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.point_model_.save_model(directory / f"{name}_point.ubj")
-        self.quantile_model_.save_model(directory / f"{name}_quantile.ubj")
-        meta = {"params": self.get_params(), "margin": self.margin_, "n_calibration": self.n_calibration_,
-                "n_features_in": self.n_features_in_}
-        (directory / f"{name}.json").write_text(json.dumps(meta, indent=1))
-
-    @classmethod
-    def load(cls, directory, name: str) -> "ConformalGBMRegressor":
-        import xgboost as xgb
-
-        directory = Path(directory)
-        meta = json.loads((directory / f"{name}.json").read_text())
-        self = cls(**meta["params"])
-        self.point_model_ = xgb.XGBRegressor()
-        self.point_model_.load_model(directory / f"{name}_point.ubj")
-        self.quantile_model_ = xgb.XGBRegressor()
-        self.quantile_model_.load_model(directory / f"{name}_quantile.ubj")
-        self.margin_ = float(meta["margin"])
-        self.n_calibration_ = int(meta["n_calibration"])
-        self.n_features_in_ = int(meta["n_features_in"])
-        return self
+            return None
+        gain = self.point_model_.get_booster().get_score(importance_type="gain")
+        return np.array([gain.get(f"f{i}", 0.0) for i in range(self.n_features_in_)])

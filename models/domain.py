@@ -8,7 +8,6 @@ so "in domain" means "as close to the training data as a new publication usually
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -78,22 +77,16 @@ class ApplicabilityDomain(BaseEstimator):
     def in_domain(self, X) -> np.ndarray:
         return self.score(X) <= self.threshold_
 
-    def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            directory / "domain.npz",
-            center=self.center_, scale=self.scale_, pca_mean=self.pca_mean_,
-            pca_components=self.pca_components_, train_embedding=self.train_embedding_,
-        )
-        (directory / "domain.json").write_text(json.dumps({"params": self.get_params(), "threshold": self.threshold_}))
+    # -- persistence (nce.models.io: NumPy arrays without pickle) -------------------------
+    def _save_state(self, directory: Path) -> dict:
+        check_is_fitted(self, "threshold_")
+        np.savez(directory / "domain.npz", center=self.center_, scale=self.scale_, pca_mean=self.pca_mean_,
+                 pca_components=self.pca_components_, train_embedding=self.train_embedding_)
+        return {"threshold": self.threshold_}
 
-    @classmethod
-    def load(cls, directory: Path) -> "ApplicabilityDomain":
-        meta = json.loads((directory / "domain.json").read_text())
-        self = cls(**meta["params"])
+    def _load_state(self, state: dict, directory: Path) -> None:
         with np.load(directory / "domain.npz", allow_pickle=False) as arrays:
             self.center_, self.scale_ = arrays["center"], arrays["scale"]
             self.pca_mean_, self.pca_components_ = arrays["pca_mean"], arrays["pca_components"]
             self.train_embedding_ = arrays["train_embedding"]
-        self.threshold_ = float(meta["threshold"])
-        return self
+        self.threshold_ = float(state["threshold"])

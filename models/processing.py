@@ -18,13 +18,12 @@ measures the glass model's ignorance, not processing. A processing combination w
 default glass (melt_quench, glass, no heat treatment) gets no offset by construction, so
 SciGlass predictions are unchanged.
 
-Saved as JSON (training inputs, targets and fitted parameters); loading refits with those
-parameters fixed, so nothing is unpickled.
+Saved through :mod:`nce.models.io` as JSON state (training inputs, targets and fitted
+kernel); loading refits with those parameters fixed, so nothing is unpickled.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -153,34 +152,24 @@ class ProcessingOffsetModel(RegressorMixin, BaseEstimator):
         counts = np.array([self.combination_counts_.get(str(c), 0) for c in route_state])
         return counts >= MIN_ROWS_PER_COMBINATION
 
-    # -- persistence (JSON; the GP is refitted with its fitted kernel fixed) --------------
-    def to_json(self) -> dict:
+    # -- persistence (nce.models.io; the GP is refitted with its fitted kernel fixed) -----
+    def _save_state(self, directory: Path) -> dict:
         kernel = self.estimator_.kernel_.get_params() if self.method == "gp" else {}
         return {
-            "method": self.method, "interval_scale": self.interval_scale, "features": list(OFFSET_FEATURES),
-            "X": self.X_train_.tolist(), "y": self.y_train_.tolist(), "combination_counts": self.combination_counts_,
+            "features": list(OFFSET_FEATURES), "X": self.X_train_.tolist(), "y": self.y_train_.tolist(),
+            "combination_counts": self.combination_counts_,
             "kernel": {k: float(v) for k, v in kernel.items() if isinstance(v, (int, float))},
         }
 
-    @classmethod
-    def from_json(cls, meta: dict) -> "ProcessingOffsetModel":
-        if meta.get("features") != list(OFFSET_FEATURES):
+    def _load_state(self, state: dict, directory: Path) -> None:
+        if state.get("features") != list(OFFSET_FEATURES):
             raise ValueError("processing model was saved with other features; retrain with `nce train`")
-        self = cls(meta["method"], meta["interval_scale"])
-        self.X_train_, self.y_train_ = np.asarray(meta["X"], dtype=float), np.asarray(meta["y"], dtype=float)
-        self.combination_counts_ = dict(meta["combination_counts"])
+        self.X_train_, self.y_train_ = np.asarray(state["X"], dtype=float), np.asarray(state["y"], dtype=float)
+        self.combination_counts_ = dict(state["combination_counts"])
         if self.method == "gp":
-            k = meta["kernel"]
+            k = state["kernel"]
             kernel = (ConstantKernel(k["k1__k1__constant_value"], "fixed") * RBF(k["k1__k2__length_scale"], "fixed")
                       + WhiteKernel(k["k2__noise_level"], "fixed"))
             self.estimator_ = GaussianProcessRegressor(kernel=kernel, optimizer=None, normalize_y=False).fit(self.X_train_, self.y_train_)
         else:
             self.estimator_ = BayesianRidge(fit_intercept=False).fit(self.X_train_, self.y_train_)
-        return self
-
-    def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json()))
-
-    @classmethod
-    def load(cls, path: Path) -> "ProcessingOffsetModel":
-        return cls.from_json(json.loads(Path(path).read_text()))

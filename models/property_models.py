@@ -17,15 +17,13 @@ carrier density, the Wilkinson relaxation term and Anderson-Stuart energies.
 :data:`DEFAULT_HYPERPARAMS` holds the hand-tuned settings (grouped-CV MAE in
 ``benchmarks/RESULTS.md``).
 
-Models are saved without pickle: xgboost's own UBJ file beside a ``model.json`` with the
-constructor arguments, element vocabulary, feature names, package versions and the SHA-256
-of the UBJ file; :meth:`CompositionPropertyRegressor.load` refuses a file that does not match.
+Models are saved through :mod:`nce.models.io` (xgboost's own UBJ file beside ``model.json``),
+so nothing is unpickled and an altered file is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +33,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
+
+from nce.data.schema import element_columns, read_table
+from nce.featurize.atoms import atomic_fraction_block, base_features, check_atoms, z_order
+from nce.featurize.physics import mean_atomic_mass_amu
+from nce.models import io
 
 # libgomp threads spin while they wait for work. On a machine whose cores are busy with
 # other processes, that spinning made 2-thread xgboost fits up to 40x slower than 1 thread
@@ -46,10 +49,7 @@ __all__ = [
     "DEFAULT_HYPERPARAMS",
     "PROPERTY_TABLES",
     "CompositionPropertyRegressor",
-    "ModelFileError",
     "PropertySubmodels",
-    "atomic_fraction_block",
-    "base_features",
     "cross_validated_mae",
     "grouped_oof_predictions",
     "property_training_data",
@@ -88,72 +88,6 @@ DEFAULT_HYPERPARAMS: dict[str, dict[str, Any]] = {
         linear_baseline=True, linear_alpha=1.0,
     ),
 }
-
-_FORMAT = "nce.property_model"
-_FORMAT_VERSION = 1
-_MODEL_FILE = "model.ubj"
-_META_FILE = "model.json"
-
-
-class ModelFileError(ValueError):
-    """A saved model folder that cannot be loaded: missing, truncated, altered or from
-    another package version."""
-
-
-# --- features --------------------------------------------------------------------------------
-
-
-def _z_order(symbols) -> list[str]:
-    from pymatgen.core.periodic_table import Element
-
-    return sorted(symbols, key=lambda s: Element(s).Z)
-
-
-def _check_atoms(atoms: pd.DataFrame) -> None:
-    from nce.data.schema import ELEMENT_SYMBOLS
-
-    if not isinstance(atoms, pd.DataFrame):
-        raise TypeError(f"atoms must be a pandas DataFrame, got {type(atoms).__name__}")
-    bad = [c for c in atoms.columns if c not in ELEMENT_SYMBOLS]
-    if bad:
-        raise ValueError(
-            f"atoms must hold only atomic-fraction columns named by element symbol; got "
-            f"{bad[:10]!r} (select them with nce.data.schema.element_columns)"
-        )
-
-
-def base_features(atoms: pd.DataFrame) -> pd.DataFrame:
-    """Vocabulary-independent base features: FastElementFeatures + GlassChemistry.
-
-    Computed once per table and shared by every sub-model (pass it as ``base=``).
-    """
-    from nce.featurize.element_properties import FastElementFeatures
-    from nce.featurize.glass_chemistry import GlassChemistry
-
-    _check_atoms(atoms)
-    return pd.concat(
-        [FastElementFeatures().transform(atoms), GlassChemistry().transform(atoms)], axis=1
-    )
-
-
-def atomic_fraction_block(
-    atoms: pd.DataFrame, vocabulary: list[str] | tuple[str, ...]
-) -> np.ndarray:
-    """Row-normalized fractions of ``vocabulary`` (absent columns = 0) and, as the last
-    column, the share of atoms of elements outside the vocabulary (``frac_other``)."""
-    values = atoms.to_numpy(dtype=np.float64)
-    total = values.sum(axis=1)
-    total = np.where(total > 0, total, 1.0)
-    position = {c: i for i, c in enumerate(atoms.columns)}
-    out = np.zeros((len(atoms), len(vocabulary) + 1))
-    for j, el in enumerate(vocabulary):
-        i = position.get(el)
-        if i is not None:
-            out[:, j] = values[:, i] / total
-    out[:, -1] = np.clip(1.0 - out[:, :-1].sum(axis=1), 0.0, 1.0)
-    out[out[:, -1] < 1e-9, -1] = 0.0
-    return out
-
 
 # --- estimator -------------------------------------------------------------------------------
 
@@ -287,14 +221,14 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
         import xgboost as xgb
 
         self._check_options()
-        _check_atoms(X)
+        check_atoms(X)
         y = np.asarray(y, dtype=np.float64).ravel()
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
         if len(y) == 0 or not np.isfinite(y).all():
             raise ValueError("y must be non-empty and finite")
         present = X.columns[(X.to_numpy(dtype=np.float64) > 0).any(axis=0)]
-        self.vocabulary_ = _z_order(list(present))
+        self.vocabulary_ = z_order(list(present))
         if base is None:
             base = base_features(X)
         self.base_feature_names_ = [str(c) for c in base.columns]
@@ -329,15 +263,11 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
             return y
         if (y <= 0).any():
             raise ValueError("target_transform='atomic_volume' needs positive y (a density)")
-        from nce.featurize.physics import mean_atomic_mass_amu
-
         return mean_atomic_mass_amu(X) / y
 
     def _inverse(self, X: pd.DataFrame, raw: np.ndarray) -> np.ndarray:
         if self.target_transform == "identity":
             return raw
-        from nce.featurize.physics import mean_atomic_mass_amu
-
         # An atomic volume below 1 cm^3/mol is far outside any glass; keep it finite.
         return mean_atomic_mass_amu(X) / np.maximum(raw, 1.0)
 
@@ -350,7 +280,7 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
             base: precomputed :func:`base_features` of ``X`` (optional).
         """
         check_is_fitted(self, "booster_")
-        _check_atoms(X)
+        check_atoms(X)
         if len(X) == 0:
             return np.empty(0)
         matrix = self._design(X, base)
@@ -360,151 +290,50 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
         # (e.g. a negative fragility for a MoO3-rich glass); keep predictions inside it.
         return np.clip(self._inverse(X, np.asarray(raw, dtype=np.float64)), *self.target_range_)
 
-    # -- persistence --------------------------------------------------------------------
+    # -- persistence (nce.models.io) ----------------------------------------------------
 
-    def save(self, directory: str | Path) -> Path:
-        """Write ``model.ubj`` (xgboost) and ``model.json`` (everything else) to ``directory``."""
+    def _save_state(self, directory: Path) -> dict:
         check_is_fitted(self, "booster_")
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        raw = bytes(self.booster_.save_raw(raw_format="ubj"))
-        (directory / _MODEL_FILE).write_bytes(raw)
-        meta = {
-            "format": _FORMAT,
-            "format_version": _FORMAT_VERSION,
-            "class": type(self).__name__,
-            "module": type(self).__module__,
-            **_versions(),
-            "params": self.get_params(),
+        self.booster_.save_model(directory / "model.ubj")
+        return {
             "vocabulary": list(self.vocabulary_),
             "base_feature_names": list(self.base_feature_names_),
-            "feature_names": list(self.feature_names_),
             "feature_names_in": [str(c) for c in self.feature_names_in_],
             "n_train": self.n_train_,
             "target_range": list(self.target_range_),
-            "linear_coef": (
-                [float(v) for v in self.linear_coef_] if self.linear_baseline else None
-            ),
+            "linear_coef": [float(v) for v in self.linear_coef_] if self.linear_baseline else None,
             "linear_intercept": self.linear_intercept_ if self.linear_baseline else None,
-            "model_file": _MODEL_FILE,
-            "model_sha256": hashlib.sha256(raw).hexdigest(),
         }
-        _write_text(directory / _META_FILE, json.dumps(meta, indent=1, allow_nan=False) + "\n")
-        return directory
 
-    @classmethod
-    def load(
-        cls, directory: str | Path, check_version: bool = True
-    ) -> CompositionPropertyRegressor:
-        """Rebuild a model written by :meth:`save`.
-
-        Raises:
-            ModelFileError: files missing, unreadable, altered (hash or feature list do
-                not match) or written by another nce version (unless ``check_version``
-                is False).
-        """
+    def _load_state(self, state: dict, directory: Path) -> None:
         import xgboost as xgb
 
-        directory = Path(directory)
-        meta = _read_json(directory / _META_FILE)
-        if meta.get("format") != _FORMAT or meta.get("class") != cls.__name__:
-            raise ModelFileError(f"{directory} does not hold a {cls.__name__}")
-        if meta.get("format_version") != _FORMAT_VERSION:
-            raise ModelFileError(
-                f"{directory}: format version {meta.get('format_version')!r}, "
-                f"this nce reads {_FORMAT_VERSION}"
-            )
-        if check_version:
-            _check_versions(meta, directory)
-        raw = _read_checked(
-            directory / str(meta.get("model_file", _MODEL_FILE)), meta.get("model_sha256")
-        )
-        try:
-            model = cls(**meta["params"])
-            model._check_options()
-            model.vocabulary_ = [str(v) for v in meta["vocabulary"]]
-            model.base_feature_names_ = [str(v) for v in meta["base_feature_names"]]
-            model.feature_names_ = [str(v) for v in meta["feature_names"]]
-            model.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
-            model.n_features_in_ = len(model.feature_names_in_)
-            model.n_train_ = int(meta["n_train"])
-            lo, hi = (float(v) for v in meta["target_range"])
-            model.target_range_ = (lo, hi)
-            if model.linear_baseline:
-                model.linear_coef_ = np.asarray(meta["linear_coef"], dtype=np.float64)
-                model.linear_intercept_ = float(meta["linear_intercept"])
-                if model.linear_coef_.shape != (len(model.vocabulary_) + 1,):
-                    raise ValueError("linear_coef does not match the vocabulary")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(
-                f"{directory / _META_FILE} is incomplete or invalid: {exc}"
-            ) from exc
-        expected = [f"frac_{el}" for el in model.vocabulary_] + ["frac_other"]
-        expected += model.base_feature_names_
-        if expected != model.feature_names_:
-            raise ModelFileError(f"{directory}: feature list does not match the vocabulary")
+        self._check_options()
+        self.vocabulary_ = [str(v) for v in state["vocabulary"]]
+        self.base_feature_names_ = [str(v) for v in state["base_feature_names"]]
+        self.feature_names_ = [f"frac_{el}" for el in self.vocabulary_] + ["frac_other"] + self.base_feature_names_
+        self.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self.n_train_ = int(state["n_train"])
+        self.target_range_ = tuple(float(v) for v in state["target_range"])
+        if self.linear_baseline:
+            self.linear_coef_ = np.asarray(state["linear_coef"], dtype=np.float64)
+            self.linear_intercept_ = float(state["linear_intercept"])
+            if self.linear_coef_.shape != (len(self.vocabulary_) + 1,):
+                raise io.ModelFileError(f"{directory}: linear_coef does not match the vocabulary")
         booster = xgb.Booster()
         try:
-            booster.load_model(bytearray(raw))
-        except xgb.core.XGBoostError as exc:
-            raise ModelFileError(f"{directory / _MODEL_FILE} is not a valid xgboost model") from exc
-        if list(booster.feature_names or []) != _xgb_safe(model.feature_names_):
-            raise ModelFileError(f"{directory}: booster features differ from model.json")
-        model.booster_ = booster
-        return model
+            booster.load_model(bytearray((directory / "model.ubj").read_bytes()))
+        except xgb.core.XGBoostError:
+            raise io.ModelFileError(f"{directory / 'model.ubj'} is not a valid xgboost model") from None
+        if list(booster.feature_names or []) != _xgb_safe(self.feature_names_):
+            raise io.ModelFileError(f"{directory}: booster features differ from model.json")
+        self.booster_ = booster
 
 
 def _xgb_safe(names: list[str]) -> list[str]:
     """xgboost forbids ``[``, ``]`` and ``<`` in feature names."""
     return [n.replace("[", "(").replace("]", ")").replace("<", "lt") for n in names]
-
-
-def _versions() -> dict[str, str]:
-    import xgboost
-
-    import nce
-
-    return {"nce_version": nce.__version__, "xgboost_version": xgboost.__version__}
-
-
-def _check_versions(meta: dict, where: Path) -> None:
-    import nce
-
-    saved = meta.get("nce_version")
-    if saved != nce.__version__:
-        raise ModelFileError(
-            f"{where} was saved by nce {saved}, this is nce {nce.__version__}; "
-            "retrain, or load with check_version=False at your own risk"
-        )
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so a crash never leaves half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        meta = json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise ModelFileError(f"{path} is missing") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path} is not valid JSON (truncated or altered?): {exc}") from exc
-    if not isinstance(meta, dict):
-        raise ModelFileError(f"{path} does not hold a JSON object")
-    return meta
-
-
-def _read_checked(path: Path, sha256: str | None) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ModelFileError(f"{path} is missing") from exc
-    if not sha256 or hashlib.sha256(raw).hexdigest() != sha256:
-        raise ModelFileError(f"{path} does not match its recorded SHA-256 (truncated or altered)")
-    return raw
 
 
 # --- training data and grouped cross-validation ---------------------------------------------
@@ -520,8 +349,6 @@ def property_training_data(
 
     Rows without the target are dropped; ``max_rows`` keeps a seeded random subset.
     """
-    from nce.data.schema import element_columns, read_table
-
     if target not in PROPERTY_TABLES:
         raise ValueError(f"unknown property {target!r}; choose from {', '.join(PROPERTY_TABLES)}")
     if table is None:
@@ -608,15 +435,11 @@ def publication_fold(keys, n_folds: int = 5) -> np.ndarray:
     return out
 
 
-_SUBMODELS_FORMAT = "nce.property_submodels"
-_SUBMODELS_FILE = "submodels.json"
-
-
 class PropertySubmodels:
     """Fitted sub-models for :data:`PROPERTY_TABLES`: one on all rows of each table and,
     for cross-fitting, one per publication fold (trained without that fold's KODs).
 
-    Build with :meth:`train`, or :meth:`load` a folder written by :meth:`save`.
+    Build with :meth:`train`; save and load with :mod:`nce.models.io`.
 
     Args:
         full: target -> regressor trained on the whole table.
@@ -628,12 +451,12 @@ class PropertySubmodels:
 
     def __init__(
         self,
-        full: dict[str, CompositionPropertyRegressor],
+        full: dict[str, CompositionPropertyRegressor] | None = None,
         folds: dict[str, list[CompositionPropertyRegressor]] | None = None,
         n_folds: int = 5,
         settings: dict | None = None,
     ) -> None:
-        self.full = dict(full)
+        self.full = dict(full or {})
         self.folds = {t: list(m) for t, m in (folds or {}).items()}
         self.n_folds = int(n_folds)
         self.settings = dict(settings or {})
@@ -750,69 +573,20 @@ class PropertySubmodels:
             out[target] = values
         return pd.DataFrame(out, index=atoms.index)
 
-    def save(self, directory: str | Path) -> Path:
-        """Write every model (xgboost UBJ + JSON) and a ``submodels.json`` index holding
-        the SHA-256 of each file."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        entries: dict[str, dict] = {}
+    # -- persistence (nce.models.io): one folder per regressor --------------------------
+
+    def _file_params(self) -> dict:
+        return {"n_folds": self.n_folds, "settings": self.settings}
+
+    def _save_state(self, directory: Path) -> dict:
         for target, model in self.full.items():
-            names = {"full": model}
+            io.save(model, directory / target / "full")
             for k, m in enumerate(self.folds.get(target, [])):
-                names[f"fold_{k}"] = m
-            entries[target] = {}
-            for name, m in names.items():
-                sub = directory / target / name
-                m.save(sub)
-                entries[target][name] = {
-                    f: hashlib.sha256((sub / f).read_bytes()).hexdigest()
-                    for f in (_META_FILE, _MODEL_FILE)
-                }
-        index = {
-            "format": _SUBMODELS_FORMAT,
-            "format_version": _FORMAT_VERSION,
-            **_versions(),
-            "targets": self.targets,
-            "n_folds": self.n_folds,
-            "has_folds": {t: t in self.folds for t in self.targets},
-            "settings": self.settings,
-            "files": entries,
-        }
-        _write_text(directory / _SUBMODELS_FILE, json.dumps(index, indent=1) + "\n")
-        return directory
+                io.save(m, directory / target / f"fold_{k}")
+        return {"targets": self.targets, "has_folds": {t: t in self.folds for t in self.targets}}
 
-    @classmethod
-    def load(cls, directory: str | Path, check_version: bool = True) -> PropertySubmodels:
-        """Rebuild sub-models written by :meth:`save`; every file's hash is checked.
-
-        Raises:
-            ModelFileError: a file is missing, truncated or altered, or another version.
-        """
-        directory = Path(directory)
-        index = _read_json(directory / _SUBMODELS_FILE)
-        if index.get("format") != _SUBMODELS_FORMAT:
-            raise ModelFileError(f"{directory} does not hold NCE property sub-models")
-        if check_version:
-            _check_versions(index, directory)
-        try:
-            targets = [str(t) for t in index["targets"]]
-            n_folds = int(index["n_folds"])
-            files = index["files"]
-            full, folds = {}, {}
-            for target in targets:
-                for name, hashes in files[target].items():
-                    for f, digest in hashes.items():
-                        _read_checked(directory / target / name / f, digest)
-                full[target] = CompositionPropertyRegressor.load(
-                    directory / target / "full", check_version
-                )
-                if index["has_folds"][target]:
-                    folds[target] = [
-                        CompositionPropertyRegressor.load(
-                            directory / target / f"fold_{k}", check_version
-                        )
-                        for k in range(n_folds)
-                    ]
-            return cls(full, folds, n_folds, index.get("settings"))
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ModelFileError(f"{directory / _SUBMODELS_FILE} is incomplete: {exc}") from exc
+    def _load_state(self, state: dict, directory: Path) -> None:
+        for target in state["targets"]:
+            self.full[target] = io.load_child(directory / target / "full")
+            if state["has_folds"][target]:
+                self.folds[target] = [io.load_child(directory / target / f"fold_{k}") for k in range(self.n_folds)]

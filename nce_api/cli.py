@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nce.data.errors import NCEError
 from nce.featurize.composition import CompositionError
 from nce.pipelines.errors import UserError
 
@@ -27,13 +28,14 @@ err_console = Console(stderr=True)
 
 
 def user_errors(func):
-    """Turn the project's own errors into one line on stderr and exit code 2."""
+    """Turn the project's own errors (:class:`NCEError` and its subclasses) into one line on
+    stderr and exit code 2."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (UserError, CompositionError) as exc:
+        except (NCEError, UserError, CompositionError) as exc:
             err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
@@ -128,50 +130,6 @@ def _parse_params(text: Optional[str], option: str = "--params") -> dict:
     return params
 
 
-def _model_params(text: Optional[str]) -> dict:
-    """--params: settings of the boosted interval models, each checked before any work starts."""
-    from typing import get_args
-
-    from nce.models.conformal import Backend, ConformalGBMRegressor, Loss
-
-    params = _parse_params(text)
-    defaults = ConformalGBMRegressor().get_params()
-    choices = {"backend": get_args(Backend), "loss": get_args(Loss)}
-    for key, value in params.items():
-        if key not in defaults:
-            raise UserError(f"--params: unknown setting {key!r} (one of {', '.join(defaults)})")
-        if key in choices:
-            if value not in choices[key]:
-                raise UserError(f"--params: {key} must be one of {', '.join(choices[key])}, got {value!r}")
-            continue
-        whole = isinstance(defaults[key], int)
-        number = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
-        if not number or (whole and not isinstance(value, int)):
-            raise UserError(f"--params: {key} must be a {'whole number' if whole else 'number'}, got {value!r}")
-        if value < 0 or (value == 0 and key not in ("random_state", "reg_lambda")):
-            raise UserError(f"--params: {key} must be {'at least 0' if key in ('random_state', 'reg_lambda') else 'positive'}, got {value!r}")
-        if key in ("coverage", "calibration_fraction", "subsample", "colsample_bytree") and value > 1:
-            raise UserError(f"--params: {key} is a fraction (at most 1), got {value!r}")
-    return params
-
-
-def _featurizer_params(text: Optional[str]) -> Optional[dict]:
-    """--featurizer-params: GlassFeaturizer settings other than the sub-models themselves."""
-    params = _parse_params(text, "--featurizer-params")
-    if not params:
-        return None
-    allowed = {"max_rows_per_table": 50, "n_folds": 2, "n_jobs": 1, "batch_size": 1}  # integer settings, lowest value
-    for key, value in params.items():
-        if key == "submodel_params":
-            if not isinstance(value, dict):
-                raise UserError("--featurizer-params: submodel_params must be a JSON object, e.g. {\"n_estimators\": 25}")
-        elif key not in allowed:
-            raise UserError(f"--featurizer-params: unknown setting {key!r} (one of {', '.join(allowed)}, submodel_params)")
-        elif isinstance(value, bool) or not isinstance(value, int) or value < allowed[key]:
-            raise UserError(f"--featurizer-params: {key} must be a whole number of at least {allowed[key]}, got {value!r}")
-    return params
-
-
 @app.command()
 @user_errors
 def train(
@@ -188,8 +146,8 @@ def train(
     from nce.pipelines.train import train as run_train
 
     with _progress(quiet) as step:
-        result = run_train(extra_data, only_extra, _model_params(params), seed, cross_validate=not no_cv, output=output,
-                           featurizer_params=_featurizer_params(featurizer_params), on_step=step)
+        result = run_train(extra_data, only_extra, _parse_params(params), seed, cross_validate=not no_cv, output=output,
+                           featurizer_params=_parse_params(featurizer_params, "--featurizer-params"), on_step=step)
     for note in result["skipped"]:
         err_console.print(f"skipped {note}", markup=False)
     metrics = result.get("metrics", {})
@@ -239,7 +197,7 @@ def evaluate(
     if bad:
         raise UserError(f"unknown protocol {bad[0]!r}; choose from {', '.join(PROTOCOLS)}")
     with _progress(quiet) as step:
-        result = run_evaluation(tuple(protocol), models=model, seed=seed, max_rows=max_rows, model_params=_model_params(params), on_step=step)
+        result = run_evaluation(tuple(protocol), models=model, seed=seed, max_rows=max_rows, model_params=_parse_params(params), on_step=step)
     console.print(markdown_table(result["summary"]), markup=False, soft_wrap=True)
     for target, m in result["multi_publication"].items():
         console.print(f"{target} on compositions measured by >= 2 publications ({m['n_pairs']} pairs): model MAE {m['model_mae']:.3f}, noise floor {m['noise_floor_mae']:.3f}")
@@ -264,8 +222,11 @@ def predict(
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """Predict log10 sigma25 and Ea with 90 % intervals for compositions."""
+    from nce.data.rows import check_option
     from nce.pipelines.predict import load_model, neighbors_frame, predict_file, predict_frame, read_input, write_output
 
+    temperature_C = check_option(temperature_C, "--temperature-C", "temperature_C")  # NaN/inf: exit 2
+    heat_treatment_C = check_option(heat_treatment_C, "--heat-treatment-C", "heat_treatment_C")
     if bool(compositions) == bool(input):
         raise UserError("give compositions as arguments or --input FILE (one of the two)")
     if input and not input.is_file():  # before the model loads: a first run would train it for minutes
@@ -362,6 +323,7 @@ def tune(
     seed: int = typer.Option(0),
     max_rows: Optional[int] = typer.Option(None, "--max-rows", help="Tune on a random subset of the training rows (quick look)."),
     featurizer_params: Optional[str] = typer.Option(None, "--featurizer-params", help=FEATURIZER_PARAMS_HELP),
+    params: Optional[str] = typer.Option(None, help="Fixed model settings (JSON), e.g. '{\"backend\": \"sklearn\"}' tunes the second model family."),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """Search boosting settings with Optuna on training folds only (nested), resumable."""
@@ -380,8 +342,8 @@ def tune(
         def on_trial(done, total, best):
             bar.update(task, completed=done, description=f"best MAE {best:.3f}" if best is not None else "")
 
-        result = run_tune(n_trials, study_name, storage, seed, timeout_s, on_trial=on_trial, max_rows=max_rows,
-                          featurizer_params=_featurizer_params(featurizer_params))
+        result = run_tune(n_trials, study_name, storage, seed, timeout_s, on_trial=on_trial, max_rows=max_rows, params=_parse_params(params),
+                          featurizer_params=_parse_params(featurizer_params, "--featurizer-params"))
     console.print(f"study {study_name}: {result['n_finished']} finished trials; best inner-CV MAE {result['best_inner_cv_mae']:.3f}, "
                   f"held-out publications {result['held_out_fold_mae']:.3f}")
     console.print(f"best settings written to {result['params_file']}; use them with: nce train --params {result['params_file']}", markup=False)

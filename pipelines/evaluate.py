@@ -1,113 +1,80 @@
 """``nce evaluate``: every protocol, every model and baseline, on the same rows and folds.
 
-The table says what each part buys: the plain reference (xgboost on atomic fractions, the
-DESIGN.md baseline), simple baselines, NCE's two model families, and NCE without the
-physics features (the ablation).
+The model list is a list of estimators: NCE with its regressor families (xgboost and
+scikit-learn's histogram boosting), NCE without the physics features (the ablation) and the
+plain models on atomic fractions (mean, kNN, ridge, random forest, xgboost: the reference of
+docs/design.md). Every one is scored by :func:`nce.pipelines.validation.out_of_fold`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.dummy import DummyRegressor
-from sklearn.ensemble import RandomForestRegressor
-from sklearn.linear_model import RidgeCV
-from sklearn.neighbors import KNeighborsRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.base import clone
 
 from nce.data.noise_floor import composition_key
-from nce.models.conformal import ConformalGBMRegressor
+from nce.models.baselines import plain_models
+from nce.models.nce_model import TARGETS, NCEModel
+from nce.pipelines.errors import UserError
 from nce.pipelines.metrics import regression_metrics
 from nce.pipelines.protocols import PROTOCOLS, groups_for, splits
-
-TARGETS = ("log10_sigma25", "Ea_eV")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A named model: which feature set it reads and how to build a fresh estimator."""
-
-    name: str
-    features: str  # "atoms", "nce", "nce_no_physics"
-    make: Callable[[], object]
-    conformal: bool = False
+from nce.pipelines.validation import frozen_features, out_of_fold
 
 
-def _imputed(estimator):
-    from sklearn.impute import SimpleImputer
-
-    return make_pipeline(SimpleImputer(strategy="median"), estimator)
-
-
-def default_specs(nce_params: dict | None = None, seed: int = 0) -> list[ModelSpec]:
-    params = dict(nce_params or {})
-    params.setdefault("random_state", seed)
-    return [
-        ModelSpec("mean", "atoms", lambda: DummyRegressor()),
-        ModelSpec("knn", "atoms", lambda: KNeighborsRegressor(n_neighbors=5, weights="distance")),
-        ModelSpec("ridge", "nce", lambda: _imputed(make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 4, 13))))),
-        ModelSpec("random_forest", "atoms", lambda: RandomForestRegressor(n_estimators=200, max_features=0.33, min_samples_leaf=2, n_jobs=2, random_state=seed)),
-        ModelSpec("reference_xgb_atoms", "atoms", lambda: __import__("xgboost").XGBRegressor(tree_method="hist", n_jobs=2, random_state=seed)),
-        ModelSpec("nce_xgb", "nce", lambda: ConformalGBMRegressor(backend="xgboost", **params), conformal=True),
-        ModelSpec("nce_xgb_no_physics", "nce_no_physics", lambda: ConformalGBMRegressor(backend="xgboost", **params), conformal=True),
-        ModelSpec("nce_sklearn_hgb", "nce", lambda: ConformalGBMRegressor(backend="sklearn", **{k: v for k, v in params.items() if k != "n_jobs"}), conformal=True),
-    ]
+def default_models(nce: NCEModel, seed: int = 0) -> dict:
+    """Every model ``nce evaluate`` compares, by name: the plain references, then NCE
+    (``nce``, the served settings), its ablation and its second model family."""
+    return {
+        **plain_models(seed),
+        "nce_xgb": nce,
+        "nce_xgb_no_physics": _variant(nce, featurizer__physics=False),
+        "nce_sklearn_hgb": _variant(nce, regressor__backend="sklearn"),
+    }
 
 
-def fit_spec(spec: ModelSpec, X, y, groups):
-    model = spec.make()
-    if spec.conformal:
-        return model.fit(X, y, groups=groups)
-    return model.fit(X, y)
+def _variant(model: NCEModel, **params) -> NCEModel:
+    return clone(model).set_params(**params)
 
 
 def cross_validate(
     frame: pd.DataFrame,
-    feature_sets: dict[str, pd.DataFrame],
-    specs: list[ModelSpec],
+    models: dict,
     protocols=PROTOCOLS,
     targets=TARGETS,
     on_step: Callable[[str], None] = lambda _: None,
 ) -> pd.DataFrame:
-    """Out-of-fold predictions, one row per (protocol, target, model, glass)."""
+    """Out-of-fold predictions, one row per (protocol, target, model, tested glass).
+
+    NCE models share one cross-fitted feature table per featurizer setting."""
+    tables: dict[str, tuple] = {}
+    prepared = {}
+    for name, model in models.items():
+        if isinstance(model, NCEModel):
+            key = repr(sorted(model.get_params()["featurizer"].get_params().items()))
+            if key not in tables:
+                on_step(f"featurizing for {name} (sub-models cross-fitted by publication)")
+                tables[key] = frozen_features(model, frame)
+            frozen, features = tables[key]
+            prepared[name] = (_variant(model, featurizer=frozen.get_params()["featurizer"]), features)
+        else:
+            prepared[name] = (model, None)
     records = []
     for protocol in protocols:
         groups = groups_for(frame, protocol)
         folds = list(splits(frame, protocol))
-        for target in targets:
-            y = frame[target].to_numpy(dtype=float)
-            for spec in specs:
-                X = feature_sets[spec.features].to_numpy(dtype=np.float32)
-                pred = np.full(len(y), np.nan)
-                lo = np.full(len(y), np.nan)
-                hi = np.full(len(y), np.nan)
-                for k, (train, test) in enumerate(folds):
-                    on_step(f"{protocol} {target} {spec.name} fold {k + 1}/{len(folds)}")
-                    train = train[np.isfinite(y[train])]
-                    test = test[np.isfinite(y[test])]
-                    model = fit_spec(spec, X[train], y[train], groups[train])
-                    pred[test] = model.predict(X[test])
-                    if spec.conformal:
-                        lo[test], hi[test] = model.predict_interval(X[test])
-                tested = np.isfinite(pred)
-                records.append(
-                    pd.DataFrame(
-                        {
-                            "protocol": protocol,
-                            "target": target,
-                            "model": spec.name,
-                            "row": np.flatnonzero(tested),
-                            "y": y[tested],
-                            "pred": pred[tested],
-                            "lo": lo[tested],
-                            "hi": hi[tested],
-                        }
-                    )
-                )
+        for name, (model, features) in prepared.items():
+            oof = out_of_fold(model, frame, folds, targets, groups=groups, features=features,
+                              on_fold=lambda k: on_step(f"{protocol} {name} fold {k + 1}/{len(folds)}"))
+            for target in targets:
+                y = frame[target].to_numpy(dtype=float)
+                pred = oof[target].to_numpy()
+                tested = np.flatnonzero(np.isfinite(y) & np.isfinite(pred))
+                records.append(pd.DataFrame({
+                    "protocol": protocol, "target": target, "model": name, "row": tested, "y": y[tested],
+                    "pred": pred[tested], "lo": oof[f"{target}_lo"].to_numpy()[tested], "hi": oof[f"{target}_hi"].to_numpy()[tested],
+                }))
     return pd.concat(records, ignore_index=True)
 
 
@@ -164,22 +131,6 @@ def multi_publication_comparison(oof: pd.DataFrame, frame: pd.DataFrame, target:
     }
 
 
-def feature_sets(frame: pd.DataFrame, featurizer) -> dict[str, pd.DataFrame]:
-    """The three inputs models read: atomic fractions, NCE's features, NCE without physics."""
-    from nce.data.schema import element_columns
-    from nce.featurize.glass_chemistry import GlassChemistry
-    from nce.featurize.physics import PHYSICS_FEATURES
-    from nce.models.nce_model import measurement_features
-
-    nce = pd.concat([featurizer.fit_transform(frame, groups=frame["KOD"].to_numpy()).set_axis(frame.index), measurement_features(frame)], axis=1)
-    physics = set(GlassChemistry().feature_labels()) | set(PHYSICS_FEATURES)
-    return {
-        "atoms": frame[element_columns(frame)],
-        "nce": nce,
-        "nce_no_physics": nce[[c for c in nce.columns if c not in physics]],
-    }
-
-
 def markdown_table(summary: pd.DataFrame, slice_name: str = "all") -> str:
     part = summary[summary["slice"] == slice_name]
     cols = ["protocol", "target", "model", "n", "mae", "median_ae", "rmse", "r2", "spearman", "within", "coverage", "width"]
@@ -207,25 +158,27 @@ def run_evaluation(
     import mlflow
 
     from nce.pipelines import tracking
-    from nce.pipelines.train import DEFAULT_MODEL_PARAMS, data_hash, make_featurizer, training_frame
+    from nce.pipelines.train import data_hash, make_model, training_frame
 
     # the served model's settings unless told otherwise, so the figures are the served model's
-    model_params = {**DEFAULT_MODEL_PARAMS, **(model_params or {})}
     frame, _ = training_frame()
     if max_rows is not None and max_rows < len(frame):
         frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)
-    specs = [s for s in default_specs(model_params, seed) if models is None or s.name in models]
+    nce = make_model(model_params, seed, featurizer_params, on_step)
+    candidates = default_models(nce, seed)
+    unknown = [m for m in (models or []) if m not in candidates]
+    if unknown:
+        raise UserError(f"unknown model {unknown[0]!r}; choose from {', '.join(candidates)}")
+    chosen = {name: m for name, m in candidates.items() if models is None or name in models}
     experiment_id = tracking.setup()
     with mlflow.start_run(experiment_id=experiment_id, run_name="evaluate") as run:
-        mlflow.log_params({"seed": seed, "protocols": ",".join(protocols), "models": ",".join(s.name for s in specs),
-                           "n_rows": len(frame), **{f"model_{k}": v for k, v in (model_params or {}).items()}})
+        mlflow.log_params({"seed": seed, "protocols": ",".join(protocols), "models": ",".join(chosen),
+                           "n_rows": len(frame), **{f"model_{k}": v for k, v in nce.regressor.get_params().items()}})
         mlflow.set_tag("data_hash", data_hash(frame))
-        on_step("featurizing (sub-models cross-fitted by publication)")
-        sets = feature_sets(frame, make_featurizer(seed, featurizer_params, on_step))
-        oof = cross_validate(frame, sets, specs, protocols=protocols, on_step=on_step)
+        oof = cross_validate(frame, chosen, protocols=protocols, on_step=on_step)
         summary = summarize(oof, frame)
         multi = {}
-        if "publication" in protocols and any(s.name == "nce_xgb" for s in specs):
+        if "publication" in protocols and "nce_xgb" in chosen:
             for target in TARGETS:
                 multi[target] = multi_publication_comparison(oof, frame, target, "nce_xgb")
         for _, r in summary[summary["slice"].isin(["all", "Li-S glasses"])].iterrows():

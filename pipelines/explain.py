@@ -24,7 +24,11 @@ def shap_values(model, target: str, X: pd.DataFrame) -> tuple[np.ndarray, np.nda
     """TreeSHAP contributions (rows x features) and the base value per row, for ``target``."""
     import xgboost as xgb
 
-    booster = model.models_[target].point_model_.get_booster()
+    regressor = model.models_[target]
+    if getattr(regressor, "backend", None) != "xgboost":
+        raise UserError(f"TreeSHAP needs the xgboost model family; this model's {target} regressor is "
+                        f"{type(regressor).__name__}(backend={getattr(regressor, 'backend', '?')!r})")
+    booster = regressor.point_model_.get_booster()
     out = booster.predict(xgb.DMatrix(X.to_numpy(dtype=np.float32)), pred_contribs=True)
     return out[:, :-1].astype(float), out[:, -1].astype(float)
 
@@ -34,12 +38,12 @@ def explain(model, composition: str) -> dict:
     from nce.pipelines.predict import _model_rows, _row_errors
 
     frame = pd.DataFrame({"composition": [composition]})
-    parsed, errors = _row_errors(frame)
+    parsed, errors, processing = _row_errors(frame)
     if errors[0]:
         raise UserError(errors[0])
-    rows = _model_rows(frame, parsed, np.array([True]))
+    rows = _model_rows(parsed, np.array([True]), processing)
     X = model.features(rows)
-    pred = model.predict(rows, features=X)
+    pred = model.predict_table(rows, features=X)
     out = {"composition": composition, "normalized_composition": parsed[0].normalized,
            "in_domain": bool(pred["in_domain"].iloc[0]), "features": X.iloc[0], "targets": {}}
     for target in TARGETS:

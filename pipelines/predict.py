@@ -6,11 +6,18 @@ numbers; they are never dropped. Output columns follow DESIGN.md's predict contr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from nce.data.schema import ROUTES, STATES
+from nce.data.errors import one_line
+from nce.data.files import atomic_path
+from nce.data.rows import check_rows, missing
 from nce.featurize.composition import parse_many
+from nce.models import io
+from nce.models.nce_model import NCEModel
+from nce.pipelines.errors import UserError
 
 OUTPUT_COLUMNS = [
     "normalized_composition",
@@ -21,84 +28,26 @@ OUTPUT_COLUMNS = [
     "in_domain", "error",
 ]
 PROCESSING = ("route", "state", "heat_treatment_C", "temperature_C")
-_SHOWN = 60  # characters of a bad cell echoed in its error
 #: RFC 4180 line ends: only then does Python's csv writer quote a cell holding a lone CR
 #: (with "\n" it writes the CR bare and every reader splits the row in two).
 CSV_LINE_END = "\r\n"
 
 
-def _missing(value) -> bool:
-    """An empty cell: None, NaN/NA or blank text (any other object is a value)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float):
-        return value != value
-    return isinstance(value, str) and not value.strip()
+def _row_errors(frame: pd.DataFrame) -> tuple[list, list[str], pd.DataFrame]:
+    """Parsed compositions, one error text per row ('' when the row is usable) and the
+    canonical processing columns (:mod:`nce.data.rows`, the rules every table shares)."""
+    parsed = parse_many(frame["composition"].tolist())
+    checked = check_rows(frame, PROCESSING)
+    errors = [one_line("; ".join(filter(None, (str(p) if isinstance(p, Exception) else "", e))))
+              for p, e in zip(parsed, checked.errors)]
+    return parsed, errors, checked.values
 
 
-def _number(value) -> float:
-    """A cell as a number: numbers and numeric text; NaN for anything else (bools too)."""
-    if isinstance(value, (bool, np.bool_)):
-        return np.nan
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return np.nan
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        try:
-            return float(value)
-        except OverflowError:
-            return np.inf
-    return np.nan
-
-
-def numeric_column(values) -> np.ndarray:
-    """:func:`_number` over a column (empty cells are NaN)."""
-    return np.array([np.nan if _missing(v) else _number(v) for v in values], dtype=float)
-
-
-def _shown(value) -> str:
-    text = repr(value)
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "\u2026"
-
-
-def _row_errors(frame: pd.DataFrame) -> tuple[list, list[str]]:
-    """Parsed compositions and one error text per row ('' when the row is usable)."""
-    texts = frame["composition"].tolist()
-    parsed = parse_many(texts)
-    errors = [str(p) if isinstance(p, Exception) else "" for p in parsed]
-    for column, vocabulary in (("route", ROUTES), ("state", STATES)):
-        if column in frame:
-            for i, value in enumerate(frame[column].tolist()):
-                if errors[i] or value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and value == ""):
-                    continue
-                if not isinstance(value, str) or value not in vocabulary:
-                    errors[i] = f"unknown {column} {_shown(value)} (one of {', '.join(vocabulary)})"
-    for column, low in (("temperature_C", -273.15), ("heat_treatment_C", -273.15)):
-        if column in frame:
-            raw = frame[column].tolist()
-            values = numeric_column(raw)
-            for i, (v, r) in enumerate(zip(values, raw)):
-                if errors[i] or _missing(r):
-                    continue
-                if not np.isfinite(v):
-                    errors[i] = f"{column} {_shown(r)} is not a number"
-                elif v <= low:
-                    errors[i] = f"{column} {v:g} is at or below absolute zero"
-                elif v > 3000:
-                    errors[i] = f"{column} {v:g} is above 3000 degC"
-    return parsed, errors
-
-
-def _model_rows(frame: pd.DataFrame, parsed: list, good: np.ndarray) -> pd.DataFrame:
-    """Atomic fractions plus processing columns of the usable rows, indexed by input row."""
+def _model_rows(parsed: list, good: np.ndarray, processing: pd.DataFrame) -> pd.DataFrame:
+    """Atomic fractions plus canonical processing columns of the usable rows, indexed by input row."""
     index = np.flatnonzero(good)
     atoms = pd.DataFrame([parsed[i].atoms for i in index]).fillna(0.0)
-    rows = pd.concat([atoms, frame.loc[good, [c for c in PROCESSING if c in frame]].reset_index(drop=True)], axis=1)
-    for col in ("heat_treatment_C", "temperature_C"):
-        if col in rows:
-            rows[col] = numeric_column(rows[col].tolist())
+    rows = pd.concat([atoms, processing.loc[good].reset_index(drop=True)], axis=1)
     rows.index = index
     return rows
 
@@ -106,19 +55,19 @@ def _model_rows(frame: pd.DataFrame, parsed: list, good: np.ndarray) -> pd.DataF
 def neighbors_frame(model, frame: pd.DataFrame, k: int) -> pd.DataFrame:
     """The k nearest measured training glasses of every usable row."""
     frame = frame.reset_index(drop=True)
-    parsed, errors = _row_errors(frame)
+    parsed, errors, processing = _row_errors(frame)
     good = np.array([not e for e in errors])
     if not good.any():
         return pd.DataFrame()
-    return model.neighbors(_model_rows(frame, parsed, good), k)
+    return model.neighbors(_model_rows(parsed, good, processing), k)
 
 
 def predict_frame(model, frame: pd.DataFrame) -> pd.DataFrame:
     """Input columns kept, DESIGN.md output columns added; bad rows carry ``error``."""
     if "composition" not in frame.columns:
-        raise ValueError("input needs a 'composition' column")
+        raise UserError("input needs a 'composition' column")
     frame = frame.reset_index(drop=True)
-    parsed, errors = _row_errors(frame)
+    parsed, errors, processing = _row_errors(frame)
     out = frame.copy()
     for col in OUTPUT_COLUMNS:
         out[col] = np.nan
@@ -127,7 +76,7 @@ def predict_frame(model, frame: pd.DataFrame) -> pd.DataFrame:
     out["in_domain"] = False
     good = np.array([not e for e in errors])
     if good.any():
-        pred = model.predict(_model_rows(frame, parsed, good))
+        pred = model.predict_table(_model_rows(parsed, good, processing))
         for col in pred.columns:
             out.loc[good, col] = pred[col].to_numpy()
     out["in_domain"] = out["in_domain"].astype(bool)
@@ -141,19 +90,18 @@ def load_model(model: str | None = None, on_step=lambda _: None, allow_train: bo
 
     With no champion yet, the default model is trained on the embedded data, registered
     and used (the first use on a fresh machine).
+
+    Raises:
+        ModelFileError: a model folder that is altered, incomplete, from another nce version,
+            or trained on other data than its MLflow run recorded.
     """
-    from pathlib import Path
-
-    from nce.models.nce_model import ModelFileError, NCEModel
-    from nce.pipelines.errors import UserError
-
     if model is not None and Path(model).exists():
         path = Path(model)
-        if (path / "model.json").is_file():
-            return _load_checked(path)
-        if (path / "artifacts" / "nce_model" / "model.json").is_file():
-            return _load_checked(path / "artifacts" / "nce_model")
-        raise UserError(f"{model} holds no NCE model (no model.json)")
+        if (path / io.META_FILE).is_file():
+            return load_model_folder(path)
+        if (path / "artifacts" / "nce_model" / io.META_FILE).is_file():
+            return load_model_folder(path / "artifacts" / "nce_model")
+        raise UserError(f"{model} holds no NCE model (no {io.META_FILE})")
     import mlflow
 
     from nce.pipelines import tracking
@@ -173,10 +121,17 @@ def load_model(model: str | None = None, on_step=lambda _: None, allow_train: bo
     bundle = local / "artifacts" / "nce_model"
     if not bundle.is_dir():
         raise UserError(f"{uri} is not an NCE model")
-    try:
-        return NCEModel.load(bundle, data_hash=_run_data_hash(uri))
-    except ModelFileError as exc:
-        raise UserError(str(exc)) from None
+    return load_model_folder(bundle, data_hash=_run_data_hash(uri))
+
+
+def load_model_folder(path, data_hash: str | None = None) -> NCEModel:
+    """The NCEModel saved in ``path``; ``data_hash`` (e.g. the MLflow run's tag) refuses a
+    model trained on other data."""
+    loaded = io.load(path, expect=NCEModel)
+    if data_hash is not None and loaded.data_hash_ != data_hash:
+        raise io.ModelFileError(f"{path} was trained on data {loaded.data_hash_[:12]}, not on the expected "
+                                f"{data_hash[:12]} (a model file from another run?)")
+    return loaded
 
 
 def _run_data_hash(uri: str) -> str | None:
@@ -190,16 +145,6 @@ def _run_data_hash(uri: str) -> str | None:
         return None
 
 
-def _load_checked(path):
-    from nce.models.nce_model import ModelFileError, NCEModel
-    from nce.pipelines.errors import UserError
-
-    try:
-        return NCEModel.load(path)
-    except ModelFileError as exc:
-        raise UserError(str(exc)) from None
-
-
 def read_input(path) -> pd.DataFrame:
     """A whole CSV or Parquet input with a ``composition`` column (see :func:`iter_input`)."""
     chunks = list(iter_input(path, chunk_rows=1_000_000))
@@ -207,54 +152,33 @@ def read_input(path) -> pd.DataFrame:
 
 
 def write_output(frame: pd.DataFrame, path) -> None:
-    """Write CSV or Parquet atomically: a temporary file in the same folder, then rename."""
-    import os
-    from pathlib import Path
-
-    from nce.pipelines.errors import UserError
-
-    path = Path(path)
-    tmp = _temporary_output(path)
+    """Write CSV or Parquet atomically (:func:`nce.data.files.atomic_path`)."""
+    path = _output_path(path)
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            import pyarrow.parquet as pq
+        with atomic_path(path) as tmp:
+            if path.suffix.lower() in (".parquet", ".pq"):
+                import pyarrow.parquet as pq
 
-            pq.write_table(_arrow_table(frame, None, 0), tmp)
-        else:
-            frame.to_csv(tmp, index=False, lineterminator=CSV_LINE_END)
-        os.replace(tmp, path)
+                pq.write_table(_arrow_table(frame, None, 0), tmp)
+            else:
+                frame.to_csv(tmp, index=False, lineterminator=CSV_LINE_END)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
-def _temporary_output(path):
-    """A temporary file beside ``path`` (renamed onto it when complete)."""
-    import os
-    import tempfile
-
-    from nce.pipelines.errors import UserError
-
+def _output_path(path) -> Path:
+    """``path`` as an output file whose folder exists (the temporary file goes beside it)."""
+    path = Path(path)
     if not path.parent.exists():
         raise UserError(f"output folder does not exist: {path.parent}")
     if path.is_dir():
         raise UserError(f"output {path} is a folder; give a file name ending in .csv or .parquet")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UserError(f"cannot write in {path.parent}: {exc.strerror or exc}") from None
-    os.close(fd)
-    return tmp
+    return path
 
 
 def _arrow_table(result: pd.DataFrame, schema, first_row: int):
     """``result`` as an Arrow table with the file's schema (the first chunk's)."""
     import pyarrow as pa
-
-    from nce.pipelines.errors import UserError
 
     try:
         return pa.Table.from_pandas(result, preserve_index=False, schema=schema)
@@ -301,7 +225,7 @@ def _composition_text(value) -> str:
     """A composition cell as text: empty cells are '', other non-text values their text."""
     if isinstance(value, str):
         return value
-    if _missing(value):
+    if missing(value):
         return ""
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
@@ -322,8 +246,6 @@ def _check_csv_text(path) -> None:
     chunk loses its extra fields; pandas 2.3, C parser)."""
     import csv
 
-    from nce.pipelines.errors import UserError
-
     def lines(fh):
         for line in fh:
             if "\x00" in line:
@@ -340,11 +262,7 @@ def _check_csv_text(path) -> None:
 
 def iter_input(path, chunk_rows: int):
     """Chunks of a CSV or Parquet input, each with a ``composition`` column."""
-    from pathlib import Path
-
     import warnings
-
-    from nce.pipelines.errors import UserError
 
     path = Path(path)
     if not path.is_file():
@@ -393,55 +311,44 @@ def predict_file(model, input_path, output_path, overrides: dict | None = None, 
     Memory stays bounded by the chunk size; the output appears only when every chunk has
     been written, and with ``strict`` the first unusable row stops the run with nothing written.
     """
-    import os
-    from pathlib import Path
-
-    from nce.pipelines.errors import UserError
-
-    output_path = Path(output_path)
+    output_path = _output_path(output_path)
     parquet = output_path.suffix.lower() in (".parquet", ".pq")
-    tmp = _temporary_output(output_path)
     writer, schema, n_rows, n_bad, offset, chunks = None, None, 0, 0, 0, 0
     try:
-        for chunk in iter_input(input_path, chunk_rows):
-            for column, value in (overrides or {}).items():
-                chunk[column] = value
-            result = predict_frame(model, chunk)
-            bad = np.flatnonzero(result["error"].to_numpy() != "")
-            if strict and bad.size:
-                raise UserError(f"row {offset + bad[0] + 1}: {result['error'].iloc[bad[0]]} (nothing written)")
-            if parquet:
-                import pyarrow.parquet as pq
+        with atomic_path(output_path) as tmp:
+            try:
+                for chunk in iter_input(input_path, chunk_rows):
+                    for column, value in (overrides or {}).items():
+                        chunk[column] = value
+                    result = predict_frame(model, chunk)
+                    bad = np.flatnonzero(result["error"].to_numpy() != "")
+                    if strict and bad.size:
+                        first = bad[0]
+                        raise UserError(f"row {offset + first + 1}: {result['error'].iloc[first]} (nothing written)")
+                    if parquet:
+                        import pyarrow.parquet as pq
 
-                table = _arrow_table(result, schema, offset)
-                if writer is None:
-                    # a column empty in the first chunk has Arrow type null; give it its input
-                    # type (text for CSV) so later chunks with values still fit the file's schema
-                    schema = _settled_schema(table.schema, input_path)
-                    table = table.cast(schema)
-                    writer = pq.ParquetWriter(tmp, schema)
-                writer.write_table(table)
-            else:
-                result.to_csv(tmp, mode="a", header=offset == 0, index=False, lineterminator=CSV_LINE_END)
-            offset += len(chunk)
-            n_rows += len(result)
-            n_bad += bad.size
-            chunks += 1
-            on_chunk(n_rows)
-        if not chunks:
-            raise UserError(f"{input_path} holds no rows")
-        if writer is not None:
-            writer.close()
-            writer = None
-        os.replace(tmp, output_path)
+                        table = _arrow_table(result, schema, offset)
+                        if writer is None:
+                            # a column empty in the first chunk has Arrow type null; give it its input
+                            # type (text for CSV) so later chunks with values still fit the file's schema
+                            schema = _settled_schema(table.schema, input_path)
+                            table = table.cast(schema)
+                            writer = pq.ParquetWriter(tmp, schema)
+                        writer.write_table(table)
+                    else:
+                        result.to_csv(tmp, mode="a", header=offset == 0, index=False,
+                                      lineterminator=CSV_LINE_END)
+                    offset += len(chunk)
+                    n_rows += len(result)
+                    n_bad += bad.size
+                    chunks += 1
+                    on_chunk(n_rows)
+                if not chunks:
+                    raise UserError(f"{input_path} holds no rows")
+            finally:
+                if writer is not None:
+                    writer.close()  # before the file is renamed, or removed on error
     except OSError as exc:
-        if writer is not None:
-            writer.close()
-        Path(tmp).unlink(missing_ok=True)
         raise UserError(f"cannot write {output_path}: {exc.strerror or exc}") from None
-    except BaseException:
-        if writer is not None:
-            writer.close()
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return {"rows": n_rows, "errors": n_bad}

@@ -8,9 +8,9 @@ class NCEPyfunc(PythonModel):
     """Wraps :class:`nce.models.nce_model.NCEModel` with the ``nce predict`` contract."""
 
     def load_context(self, context):
-        from nce.models.nce_model import NCEModel
+        from nce.pipelines.predict import load_model_folder
 
-        self.model = NCEModel.load(context.artifacts["nce_model"])
+        self.model = load_model_folder(context.artifacts["nce_model"])
 
     def predict(self, context, model_input, params=None):
         from nce.pipelines.predict import predict_frame

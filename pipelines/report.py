@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nce.models.nce_model import TARGETS
 from nce.pipelines.errors import UserError
+from nce.pipelines.validation import out_of_fold
 from nce.data.files import atomic_path
 
-TARGETS = ("log10_sigma25", "Ea_eV")
 DEFAULT_SAMPLE = 2000
 DEFAULT_FOLDS = 5
 SHAP_ROWS = 500
@@ -39,37 +40,25 @@ STEPS = ("loading the model", "featurizing the sample", "SHAP and importances", 
 
 def n_steps(n_folds: int = 5) -> int:
     """Progress total of :func:`run_report`."""
-    return len(STEPS) + len(TARGETS) * n_folds
+    return len(STEPS) + n_folds
 
 
-def oof_predictions(model, frame: pd.DataFrame, X: pd.DataFrame, n_folds: int, seed: int, on_fold=lambda target, k: None) -> pd.DataFrame:
+def oof_predictions(model, frame: pd.DataFrame, X: pd.DataFrame, n_folds: int, seed: int, on_fold=lambda k: None) -> pd.DataFrame:
     """Publication-grouped out-of-fold predictions and 90 % intervals of both targets,
-    refitting the model's own interval regressors (same settings) on the other folds."""
+    refitting a clone of the model (same settings, seeded) on the other folds' features ``X``
+    (made by the model's fitted featurizer)."""
+    from sklearn.base import clone
+    from sklearn.frozen import FrozenEstimator
     from sklearn.model_selection import GroupKFold
-
-    from nce.models.conformal import ConformalGBMRegressor
 
     groups = frame["KOD"].astype(str).to_numpy()
     if len(np.unique(groups)) < n_folds:
         raise UserError(f"the sample holds {len(np.unique(groups))} publications, fewer than {n_folds} folds")
-    Xv = X.to_numpy(dtype=np.float32)
-    oof = pd.DataFrame(index=frame.index)
-    for target in TARGETS:
-        params = {**model.models_[target].get_params(), "random_state": seed}
-        y = frame[target].to_numpy(dtype=float)
-        pred, lo, hi = (np.full(len(y), np.nan) for _ in range(3))
-        for k, (train, test) in enumerate(GroupKFold(n_folds).split(Xv, groups=groups)):
-            on_fold(target, k)
-            train, test = train[np.isfinite(y[train])], test[np.isfinite(y[test])]
-            if len(test) == 0 or len(np.unique(groups[train])) < 2:
-                continue
-            m = ConformalGBMRegressor(**params).fit(Xv[train], y[train], groups=groups[train])
-            pred[test] = m.predict(Xv[test])
-            lo[test], hi[test] = m.predict_interval(Xv[test])
-        if target == "Ea_eV":
-            pred, lo = np.clip(pred, 0, None), np.clip(lo, 0, None)
-        oof[target], oof[f"{target}_lo"], oof[f"{target}_hi"] = pred, lo, hi
-    return oof
+    template = clone(model).set_params(featurizer=FrozenEstimator(model.featurizer_))
+    if "random_state" in template.get_params()["regressor"].get_params():
+        template.set_params(regressor__random_state=seed)
+    folds = list(GroupKFold(n_folds).split(frame, groups=groups))
+    return out_of_fold(template, frame, folds, TARGETS, groups=groups, features=X, on_fold=on_fold)
 
 
 def latest_campaign(experiment_id: str) -> dict | None:
@@ -174,7 +163,7 @@ def run_report(output: Path | None = None, model_uri: str | None = None, sample:
     rows = data.sample(n=min(sample, len(data)), random_state=seed).sort_index()
     on_step(STEPS[1])
     X = model.features(rows)
-    oof = oof_predictions(model, rows, X, n_folds, seed, on_fold=lambda target, k: on_step(f"cross-validating {target}: fold {k + 1}/{n_folds}"))
+    oof = oof_predictions(model, rows, X, n_folds, seed, on_fold=lambda k: on_step(f"cross-validating: fold {k + 1}/{n_folds}"))
     on_step(STEPS[2])
     fam = family(rows)
     metrics, y, pred, lo, hi = {}, {}, {}, {}, {}
@@ -202,8 +191,7 @@ def run_report(output: Path | None = None, model_uri: str | None = None, sample:
         figs["calibration"], calibration = figures.calibration_curve(y, pred, lo, hi, tmp / "calibration.png")
         importance = {}
         for target in TARGETS:
-            gain = model.models_[target].point_model_.get_booster().get_score(importance_type="gain")
-            importance[target] = np.array([gain.get(f"f{i}", 0.0) for i in range(len(model.feature_names_))])
+            importance[target] = model.feature_importances(target)
             figs[f"importance_{target}"] = plots.importance_plot(model.feature_names_, importance[target], tmp / f"importance_{target}.png",
                                                                  top=20, title=f"{target}: feature importance (gain)")
             figs[f"shap_{target}"] = figures.shap_summary(shap[target], shap_rows.to_numpy(dtype=float), model.feature_names_, tmp / f"shap_{target}.png",

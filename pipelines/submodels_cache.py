@@ -18,7 +18,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from nce.data.schema import PROCESSED_DIR, read_manifest
+from nce.data.schema import PROCESSED_DIR, content_hash, read_manifest, to_csv_bytes
+from nce.models import io
+from nce.models.property_models import PROPERTY_TABLES, CompositionPropertyRegressor, PropertySubmodels
 
 #: Cross-fitting folds for the default model (each fold model sees 2/3 of the publications).
 DEFAULT_FOLDS = 3
@@ -30,18 +32,15 @@ def cache_dir() -> Path:
 
 def cache_key(settings: dict, tables: dict | None = None) -> str:
     """Hash of the property tables (the shipped ones, or ``tables``: target -> frame), the
-    settings and the package version."""
-    from nce import __version__
-    from nce.data.schema import content_hash, to_csv_bytes
-    from nce.models.property_models import PROPERTY_TABLES, CompositionPropertyRegressor
-
+    settings, the package version and the model-file format."""
     hyper = {t: CompositionPropertyRegressor.for_target(t, **settings["params"]).get_params() for t in PROPERTY_TABLES}
     if tables is None:
         shipped = read_manifest(PROCESSED_DIR)["tables"]
         hashes = {t: shipped[t]["sha256"] for t in ("tg", "viscosity", "density", "shear_modulus")}
     else:
         hashes = {target: content_hash(to_csv_bytes(frame)) for target, frame in sorted(tables.items())}
-    payload = {"tables": hashes, "settings": settings, "hyperparameters": hyper, "nce": __version__}
+    payload = {"tables": hashes, "settings": settings, "hyperparameters": hyper, "nce": io.package_version(),
+               "format": io.FORMAT_VERSION}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -52,23 +51,22 @@ def cached_submodels(
     random_state: int = 0,
     on_step: Callable[[str], None] = lambda _: None,
     tables: dict | None = None,
+    n_jobs: int = 2,
 ) -> Path:
     """Path of a saved :class:`PropertySubmodels` folder with fold models, trained if missing;
     ``tables`` (target -> frame) replaces the shipped property tables (benchmarks that hold
-    glasses out)."""
-    from nce.models.property_models import PropertySubmodels
-
+    glasses out); ``n_jobs`` (threads) does not change the models."""
     settings = {"n_folds": n_folds, "params": params or {}, "max_rows_per_table": max_rows_per_table, "random_state": random_state}
     target = cache_dir() / cache_key(settings, tables)
-    if (target / "submodels.json").is_file():
+    if (target / io.META_FILE).is_file():
         return target
     on_step("training the Tg, fragility, density and shear-modulus sub-models (once; cached)")
     models = PropertySubmodels.train(with_folds=True, n_folds=n_folds, max_rows_per_table=max_rows_per_table,
-                                     params=params, random_state=random_state, tables=tables)
+                                     params=params, random_state=random_state, tables=tables, n_jobs=n_jobs)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
-        models.save(tmp)
+        io.save(models, tmp)
         os.replace(tmp, target)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)

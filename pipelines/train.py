@@ -17,15 +17,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sklearn.base import clone
+
 from nce.data.datasets import load_conductivity
-from nce.data.extra import ExtraDataError, load_extra
-from nce.data.schema import PROCESSED_DIR, read_manifest
+from nce.data.extra import load_extra
+from nce.data.literature import load_literature
+from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, PROCESSED_DIR, element_columns, read_manifest
+from nce.models import io
+from nce.models.conformal import ConformalGBMRegressor
+from nce.models.domain import ApplicabilityDomain
+from nce.models.featurizer import GlassFeaturizer
+from nce.models.nce_model import MEASUREMENT_FEATURES, TARGETS, NCEModel
+from nce.models.property_models import CompositionPropertyRegressor
 from nce.pipelines.errors import UserError
+from nce.pipelines.metrics import regression_metrics
+from nce.pipelines.submodels_cache import DEFAULT_FOLDS, cached_submodels
+from nce.pipelines.validation import out_of_fold
 
 DEFAULT_SEED = 0
 #: ConformalGBMRegressor's own defaults (the settings benchmarks/RESULTS.md records); `nce tune`
 #: can replace them (`nce train --params best.json`).
 DEFAULT_MODEL_PARAMS: dict = {}
+#: What ``--featurizer-params`` may set: the sub-models' size (cached per setting) and the
+#: featurizer's own options.
+FEATURIZER_SETTINGS = ("max_rows_per_table", "submodel_params", "n_folds", "n_jobs", "batch_size", "physics", "progress")
 
 
 def data_hash(frame: pd.DataFrame) -> str:
@@ -34,16 +49,7 @@ def data_hash(frame: pd.DataFrame) -> str:
     return hashlib.sha256(row_hashes.tobytes()).hexdigest()
 
 
-def _read_extra(extra_data: Path):
-    try:
-        return load_extra(extra_data)
-    except ExtraDataError as exc:
-        raise UserError(str(exc)) from None
-
-
 def _default_processing(rows: pd.DataFrame) -> np.ndarray:
-    from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE
-
     return ((rows["route"] == DEFAULT_ROUTE) & (rows["state"] == DEFAULT_STATE) & rows["heat_treatment_C"].isna()).to_numpy()
 
 
@@ -55,7 +61,7 @@ def training_frame(extra_data: Path | None = None, only_extra: bool = False) -> 
     if not only_extra:
         frames.append(load_conductivity(training=True))
     if extra_data is not None:
-        extra = _read_extra(extra_data)
+        extra = load_extra(extra_data)
         notes.extend(extra.skipped)
         rows = extra.rows
         if not rows.empty:
@@ -68,8 +74,6 @@ def training_frame(extra_data: Path | None = None, only_extra: bool = False) -> 
     frame = pd.concat(frames, ignore_index=True, sort=False)
     if frame.empty:
         raise UserError("no training rows for the glass model (melt-quenched glasses with sigma at 25 degC or Ea)")
-    from nce.data.schema import element_columns
-
     frame[element_columns(frame)] = frame[element_columns(frame)].fillna(0.0)
     frame["KOD"] = frame["KOD"].astype(str)
     return frame, notes
@@ -78,12 +82,9 @@ def training_frame(extra_data: Path | None = None, only_extra: bool = False) -> 
 def processing_rows(extra_data: Path | None = None) -> pd.DataFrame:
     """Observations the processing model learns from: the embedded literature rows and a
     user's rows with a measured sigma, treated alike."""
-    from nce.data.literature import load_literature
-    from nce.data.schema import element_columns
-
     frames = [load_literature().rows]
     if extra_data is not None:
-        frames.append(_read_extra(extra_data).rows)
+        frames.append(load_extra(extra_data).rows)
     rows = pd.concat(frames, ignore_index=True, sort=False)
     rows = rows[rows["log10_sigma_T"].notna()].reset_index(drop=True)
     rows[element_columns(rows)] = rows[element_columns(rows)].fillna(0.0)  # elements only one source has
@@ -91,47 +92,63 @@ def processing_rows(extra_data: Path | None = None) -> pd.DataFrame:
 
 
 def make_featurizer(seed: int = DEFAULT_SEED, featurizer_params: dict | None = None, on_step=lambda _: None):
-    """The default featurizer, on cached sub-models; ``featurizer_params`` shrink them (tests)."""
-    from nce.featurize.transformer import GlassFeaturizer
-    from nce.pipelines.submodels_cache import DEFAULT_FOLDS, cached_submodels
+    """The default featurizer on cached property sub-models (trained once per settings);
+    ``featurizer_params`` change its settings, e.g. smaller sub-models for a quick look.
+    Every setting is checked before anything is trained."""
+    params = dict(featurizer_params or {})
+    unknown = sorted(set(params) - set(FEATURIZER_SETTINGS))
+    if unknown:
+        raise UserError(f"--featurizer-params: unknown setting {unknown[0]!r} (one of {', '.join(FEATURIZER_SETTINGS)})")
+    featurizer = _checked(GlassFeaturizer(n_folds=DEFAULT_FOLDS, random_state=seed), "--featurizer-params", params)
+    known = CompositionPropertyRegressor().get_params()
+    bad = sorted(set(featurizer.submodel_params or {}) - set(known))
+    if bad:
+        raise UserError(f"--featurizer-params: unknown sub-model setting {bad[0]!r} (one of {', '.join(known)})")
+    path = cached_submodels(n_folds=featurizer.n_folds, params=featurizer.submodel_params,
+                            max_rows_per_table=featurizer.max_rows_per_table, random_state=seed,
+                            n_jobs=featurizer.n_jobs, on_step=on_step)
+    return featurizer.set_params(submodels=str(path))
 
-    if featurizer_params:
-        return GlassFeaturizer(random_state=seed, **featurizer_params)
-    path = cached_submodels(n_folds=DEFAULT_FOLDS, random_state=seed, on_step=on_step)
-    return GlassFeaturizer(submodels=str(path), n_folds=DEFAULT_FOLDS, random_state=seed)
+
+def make_model(params: dict | None = None, seed: int = DEFAULT_SEED, featurizer_params: dict | None = None,
+               on_step=lambda _: None) -> NCEModel:
+    """The default NCE model: cached sub-models, the interval regressor's settings from
+    ``params`` (its constructor arguments; ``backend`` picks the model family), all seeded."""
+    unknown = sorted(set(params or {}) - set(ConformalGBMRegressor().get_params()))
+    if unknown:
+        raise UserError(f"--params: unknown setting {unknown[0]!r} (one of {', '.join(ConformalGBMRegressor().get_params())})")
+    regressor = _checked(ConformalGBMRegressor(**{**DEFAULT_MODEL_PARAMS, "random_state": seed}), "--params", params)
+    return NCEModel(featurizer=make_featurizer(seed, featurizer_params, on_step), regressor=regressor,
+                    domain=ApplicabilityDomain(random_state=seed))
 
 
-def make_model(params: dict | None = None, seed: int = DEFAULT_SEED, featurizer_params: dict | None = None, on_step=lambda _: None):
-    """The default NCE model: cached sub-models, default boosting settings unless given."""
-    from nce.models.nce_model import NCEModel
+def _checked(estimator, option: str, params: dict | None = None):
+    """``estimator`` with ``params`` set, its settings checked by its own parameter
+    constraints before any work starts; a bad one is a one-line error naming ``option``."""
+    from sklearn.utils._param_validation import InvalidParameterError
 
-    featurizer = make_featurizer(seed, featurizer_params, on_step)
-    return NCEModel(featurizer, model_params={**DEFAULT_MODEL_PARAMS, **(params or {})}, random_state=seed)
+    try:
+        estimator.set_params(**(params or {}))
+        estimator._validate_params()
+    except (InvalidParameterError, ValueError) as exc:
+        raise UserError(f"{option}: {exc}") from None
+    return estimator
 
 
-def grouped_cv_metrics(model, frame: pd.DataFrame, seed: int, on_step: Callable[[str], None]) -> tuple[dict, pd.DataFrame]:
-    """Publication-grouped 5-fold CV of the point models on the fitted model's own features."""
+def grouped_cv_metrics(model: NCEModel, frame: pd.DataFrame, on_step: Callable[[str], None]) -> tuple[dict, pd.DataFrame]:
+    """Publication-grouped 5-fold CV of a clone of the fitted model, on its own (cross-fitted)
+    training features."""
+    from sklearn.frozen import FrozenEstimator
     from sklearn.model_selection import GroupKFold
 
-    from nce.models.conformal import ConformalGBMRegressor
-    from nce.pipelines.metrics import regression_metrics
-
-    X = model.train_features_.to_numpy(dtype=np.float32)
-    groups = frame["KOD"].to_numpy()
-    oof = pd.DataFrame(index=frame.index)
+    folds = list(GroupKFold(5).split(frame, groups=frame["KOD"].to_numpy()))
+    template = clone(model).set_params(featurizer=FrozenEstimator(model.featurizer_))
+    features = model.train_features_.drop(columns=list(MEASUREMENT_FEATURES))
+    oof = out_of_fold(template, frame, folds, features=features, on_fold=lambda k: on_step(f"cross-validating: fold {k + 1}/5"))
     metrics = {}
-    for target in ("log10_sigma25", "Ea_eV"):
+    for target in TARGETS:
         y = frame[target].to_numpy(dtype=float)
-        pred = np.full(len(y), np.nan)
-        lo, hi = pred.copy(), pred.copy()
-        for k, (train, test) in enumerate(GroupKFold(5).split(X, groups=groups)):
-            on_step(f"cross-validating {target}: fold {k + 1}/5")
-            train, test = train[np.isfinite(y[train])], test[np.isfinite(y[test])]
-            m = ConformalGBMRegressor(**{**(model.model_params or {}), "random_state": seed}).fit(X[train], y[train], groups=groups[train])
-            pred[test] = m.predict(X[test])
-            lo[test], hi[test] = m.predict_interval(X[test])
-        oof[target], oof[f"{target}_lo"], oof[f"{target}_hi"] = pred, lo, hi
-        for key, value in regression_metrics(y, pred, lo, hi).items():
+        for key, value in regression_metrics(y, oof[target], oof[f"{target}_lo"], oof[f"{target}_hi"]).items():
             metrics[f"cv_{target}_{key}"] = value
     return metrics, oof
 
@@ -158,7 +175,7 @@ def train(
     model = make_model(params, seed, featurizer_params, on_step)
     with mlflow.start_run(experiment_id=experiment_id, run_name="train") as run:
         mlflow.log_params({"seed": seed, "n_rows": len(frame), "extra_data": str(extra_data or ""), "only_extra": only_extra,
-                           **{f"model_{k}": v for k, v in (model.model_params or {}).items()}})
+                           **{f"model_{k}": v for k, v in model.regressor.get_params().items()}})
         mlflow.set_tags({"data_hash": digest, "embedded_data_sha256": read_manifest(PROCESSED_DIR)["tables"]["conductivity"]["sha256"]})
         mlflow.log_input(mlflow.data.from_pandas(frame[["KOD", "composition", "log10_sigma25", "Ea_eV"]], name="conductivity", digest=digest[:16]), context="training")
         on_step("featurizing and fitting")
@@ -171,7 +188,7 @@ def train(
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             if cross_validate:
-                metrics, oof = grouped_cv_metrics(model, frame, seed, on_step)
+                metrics, oof = grouped_cv_metrics(model, frame, on_step)
                 mlflow.log_metrics(metrics)
                 result["metrics"] = metrics
                 fam = family(frame)
@@ -179,14 +196,15 @@ def train(
                     ok = oof[target].notna()
                     plots.parity_plot(frame.loc[ok, target], oof.loc[ok, target], oof.loc[ok, f"{target}_lo"], oof.loc[ok, f"{target}_hi"], target, tmp / f"parity_{target}.png")
                     plots.residuals_by_family(oof.loc[ok, target] - frame.loc[ok, target], fam[ok.to_numpy()], target, tmp / f"residuals_by_family_{target}.png")
-            for target, m in model.models_.items():
-                gain = m.point_model_.get_booster().get_score(importance_type="gain")
-                imp = np.array([gain.get(f"f{i}", 0.0) for i in range(len(model.feature_names_))])
+            for target in TARGETS:
+                imp = model.feature_importances(target)
+                if imp is None:  # the sklearn family records no gain
+                    continue
                 plots.importance_plot(model.feature_names_, imp, tmp / f"importance_{target}.png", title=f"{target}: feature importance (gain)")
                 pd.DataFrame({"feature": model.feature_names_, "gain": imp}).sort_values("gain", ascending=False).to_csv(tmp / f"importance_{target}.csv", index=False)
             mlflow.log_artifacts(str(tmp), artifact_path="evaluation")
             model_dir = Path(output) if output else tmp / "nce_model"
-            model.save(model_dir)
+            io.save(model, model_dir)
             on_step("logging the model")
             from nce.pipelines import serving
 

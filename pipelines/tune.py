@@ -23,8 +23,10 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold
 
-from nce.models.conformal import ConformalGBMRegressor
+from sklearn.base import clone
+
 from nce.pipelines.errors import UserError
+from nce.pipelines.validation import frozen_features, out_of_fold
 
 TARGET = "log10_sigma25"
 
@@ -76,9 +78,11 @@ def suggest_params(trial) -> dict:
     }
 
 
-def _point_mae(params: dict, X, y, train, test, seed) -> float:
-    model = ConformalGBMRegressor(**params, random_state=seed).point_estimator().fit(X[train], y[train])
-    return float(np.abs(model.predict(X[test]) - y[test]).mean())
+def _mae(model, frame: pd.DataFrame, features: pd.DataFrame, folds) -> float:
+    """MAE of the out-of-fold point predictions over the held-out rows of ``folds``."""
+    oof = out_of_fold(model, frame, folds, (TARGET,), features=features)
+    tested = np.concatenate([test for _, test in folds])
+    return float(np.abs(oof[TARGET].to_numpy()[tested] - frame[TARGET].to_numpy()[tested]).mean())
 
 
 def tune(
@@ -89,15 +93,18 @@ def tune(
     timeout_s: float | None = None,
     featurizer_params: dict | None = None,
     max_rows: int | None = None,
+    params: dict | None = None,
     on_trial: Callable[[int, int, float | None], None] = lambda done, total, best: None,
 ) -> dict:
-    """Run trials until the study holds ``n_trials`` finished ones; returns the best setting."""
+    """Run trials until the study holds ``n_trials`` finished ones; returns the best setting.
+
+    ``params`` fixes settings of the interval regressor that are not searched (e.g.
+    ``{"backend": "sklearn"}`` tunes the second model family)."""
     import mlflow
     import optuna
 
-    from nce.models.nce_model import measurement_features
     from nce.pipelines import tracking
-    from nce.pipelines.train import data_hash, make_featurizer, training_frame
+    from nce.pipelines.train import data_hash, make_model, training_frame
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -107,10 +114,14 @@ def tune(
     frame = frame[frame[TARGET].notna()].reset_index(drop=True)
     groups = frame["KOD"].to_numpy()
     outer_train, outer_test = next(GroupKFold(5).split(frame, groups=groups))
-    featurizer = make_featurizer(seed, featurizer_params)
-    X = pd.concat([featurizer.fit_transform(frame, groups=groups).set_axis(frame.index), measurement_features(frame)], axis=1).to_numpy(np.float32)
-    y = frame[TARGET].to_numpy(dtype=float)
-    inner = list(GroupKFold(3).split(outer_train, groups=groups[outer_train]))
+    fixed = dict(params or {})
+    model, features = frozen_features(make_model(fixed, seed, featurizer_params), frame)
+    inner_frame, inner_features = frame.iloc[outer_train], features.iloc[outer_train]
+    inner = list(GroupKFold(3).split(inner_frame, groups=groups[outer_train]))
+
+    def scored(settings: dict, rows: pd.DataFrame, table: pd.DataFrame, folds) -> float:
+        candidate = clone(model).set_params(**{f"regressor__{k}": v for k, v in settings.items()})
+        return _mae(candidate, rows, table, folds)
 
     # workers sharing a study (an explicit --storage) each need their own random stream, or
     # they would all propose the same settings; the data subset and features keep ``seed``
@@ -121,7 +132,7 @@ def tune(
     experiment_id = tracking.setup()
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"tune {study_name}") as parent:
         mlflow.log_params({"study_name": study_name, "seed": seed, "sampler_seed": sampler_seed, "n_trials": n_trials,
-                           "n_rows": len(frame), "target": TARGET})
+                           "n_rows": len(frame), "target": TARGET, **{f"fixed_{k}": v for k, v in fixed.items()}})
         mlflow.set_tag("worker", worker)
         mlflow.set_tag("data_hash", data_hash(frame))
 
@@ -130,10 +141,7 @@ def tune(
             params = suggest_params(trial)
             with mlflow.start_run(experiment_id=experiment_id, run_name=f"trial {trial.number}", nested=True):
                 mlflow.log_params(params)
-                scores = [
-                    _point_mae(params, X, y, outer_train[tr], outer_train[te], seed) for tr, te in inner
-                ]
-                score = float(np.mean(scores))
+                score = scored(params, inner_frame, inner_features, inner)
                 mlflow.log_metric("inner_cv_mae", score)
             return score
 
@@ -149,11 +157,13 @@ def tune(
         if not finished():
             raise UserError(f"study {study_name!r} has no finished trial yet")
         best = dict(study.best_params)
-        held_out = _point_mae(best, X, y, outer_train, outer_test, seed)
+        held_out = scored(best, frame, features, [(outer_train, outer_test)])
         mlflow.log_metrics({"best_inner_cv_mae": study.best_value, "held_out_fold_mae": held_out})
+        best = {**fixed, **best}
         mlflow.log_dict(best, "best_params.json")
         out = tracking.local_store() / f"best_params_{study_name}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(best, indent=1))
+        from nce.data.files import write_text_atomic
+        write_text_atomic(out, json.dumps(best, indent=1))
         return {"best_params": best, "best_inner_cv_mae": study.best_value, "held_out_fold_mae": held_out,
                 "n_finished": finished(), "params_file": str(out), "run_id": parent.info.run_id}

@@ -45,15 +45,15 @@ def measurements_csv(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def small_model_dir(tmp_path_factory):
-    """A small NCE model trained on a SciGlass subset, saved as a folder."""
-    from nce.featurize.transformer import GlassFeaturizer
-    from nce.models.nce_model import NCEModel
-    from nce.pipelines.train import training_frame
+    """A small NCE model trained on a SciGlass subset, saved as a folder: the production path
+    (``make_model``, property sub-models from the cache) with small settings."""
+    from nce.models import io
+    from nce.pipelines.train import make_model, training_frame
 
     frame, _ = training_frame()
     frame = frame.sample(n=2500, random_state=0).reset_index(drop=True)
-    model = NCEModel(GlassFeaturizer(**SMALL_FEATURIZER), model_params=SMALL_MODEL).fit(frame)
-    return model.save(tmp_path_factory.mktemp("model") / "nce_model")
+    model = make_model(SMALL_MODEL, featurizer_params=SMALL_FEATURIZER).fit(frame)
+    return io.save(model, tmp_path_factory.mktemp("model") / "nce_model")
 
 
 @pytest.fixture()

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from conftest import nce_command, nce_env, small_train_args
 
+from nce.models import io
 from nce.models.nce_model import NCEModel
 from nce.pipelines.predict import predict_frame
 from nce.pipelines.tracking import CHAMPION_ALIAS, EXPERIMENT, REGISTERED_MODEL
@@ -26,7 +27,7 @@ def _model_of(client, version: str) -> NCEModel:
 
     location = client.get_model_version_download_uri(REGISTERED_MODEL, version)  # a path or a file: URI
     folder = Path(url2pathname(urlparse(location).path)) if location.startswith("file:") else Path(location)
-    return NCEModel.load(folder / "artifacts" / "nce_model")
+    return io.load(folder / "artifacts" / "nce_model")
 
 
 def test_two_predicts_and_a_train_at_once_leave_the_store_consistent(champion_store, measurements_csv, tmp_path):

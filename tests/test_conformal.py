@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nce.models import io
 from nce.models.conformal import ConformalGBMRegressor, conformal_margin, split_groups
 
 
@@ -63,9 +64,35 @@ def test_matches_mapie_conformalized_quantile_regression():
 def test_save_load_round_trip_is_exact(tmp_path):
     X, y, groups = _synthetic(n=600)
     model = ConformalGBMRegressor(n_estimators=40).fit(X, y, groups=groups)
-    model.save(tmp_path, "sigma")
-    loaded = ConformalGBMRegressor.load(tmp_path, "sigma")
+    io.save(model, tmp_path / "sigma")
+    loaded = io.load(tmp_path / "sigma")
     np.testing.assert_array_equal(model.predict(X), loaded.predict(X))
     for a, b in zip(model.predict_interval(X), loaded.predict_interval(X)):
         np.testing.assert_array_equal(a, b)
     assert loaded.get_params() == model.get_params()
+
+
+def test_the_sklearn_family_round_trips_without_pickle(tmp_path, monkeypatch):
+    """HistGradientBoosting is saved with skops, which rebuilds it without unpickling."""
+    import pickle
+
+    X, y, groups = _synthetic(n=600)
+    model = ConformalGBMRegressor(backend="sklearn", n_estimators=30).fit(X, y, groups=groups)
+    io.save(model, tmp_path / "hgb")
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, lambda *a, **k: (_ for _ in ()).throw(AssertionError("unpickled")))
+    loaded = io.load(tmp_path / "hgb")
+    np.testing.assert_array_equal(model.predict(X), loaded.predict(X))
+    for a, b in zip(model.predict_interval(X), loaded.predict_interval(X)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_settings_are_checked_by_the_estimator():
+    """A bad setting is refused before any fitting, with the setting's name and range."""
+    import pytest
+
+    X, y, groups = _synthetic(n=100)
+    with pytest.raises(ValueError, match="'max_depth' parameter of ConformalGBMRegressor must be an int in the range"):
+        ConformalGBMRegressor(max_depth=0.5).fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match="'backend' parameter"):
+        ConformalGBMRegressor(backend="lightgbm").fit(X, y, groups=groups)

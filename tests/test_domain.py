@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from nce.models import io
 from nce.models.domain import ApplicabilityDomain
 
 
@@ -14,8 +15,8 @@ def test_far_candidates_are_out_of_domain(tmp_path):
     far = rng.normal(size=(50, 6)) + 12.0
     assert domain.in_domain(near).mean() > 0.85
     assert not domain.in_domain(far).any()
-    domain.save(tmp_path)
-    loaded = ApplicabilityDomain.load(tmp_path)
+    io.save(domain, tmp_path)
+    loaded = io.load(tmp_path)
     np.testing.assert_allclose(loaded.score(far), domain.score(far))
     dist, idx = loaded.kneighbors(X[:3], 2)
     assert idx[:, 0].tolist() == [0, 1, 2] and np.allclose(dist[:, 0], 0)

@@ -8,6 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
+from nce.models import io
 from nce.pipelines.predict import OUTPUT_COLUMNS
 
 NCE = [sys.executable, "-m", "nce.cli"]
@@ -41,7 +42,8 @@ def test_predict_file_keeps_rows_and_reports_errors(small_model_dir, tmp_path):
     errors = res["error"].fillna("").tolist()
     assert errors[0] == "" and errors[7] == ""
     assert "empty" in errors[1] and "unknown element" in errors[2] and "bracket" in errors[3]
-    assert "negative" in errors[4] and "unknown state 'melted'" in errors[5] and "absolute zero" in errors[6]
+    assert "negative" in errors[4] and "unknown state 'melted'" in errors[5]
+    assert errors[6] == "temperature_C -300 outside [-150, 1000] degC"  # nce.data.rows: one range everywhere
     assert res.loc[1:6, "log10_sigma25"].isna().all()
     assert res.loc[0, "log10_sigma_T"] > res.loc[0, "log10_sigma25"]  # 100 degC conducts better
 
@@ -92,7 +94,7 @@ def test_streaming_in_chunks_matches_one_pass(small_model_dir, tmp_path, suffix)
     from nce.models.nce_model import NCEModel
     from nce.pipelines.predict import predict_file, predict_frame
 
-    model = NCEModel.load(small_model_dir)
+    model = io.load(small_model_dir)
     frame = pd.DataFrame({"composition": ["70Li2S-30P2S5", "Xx2O", "50Li2O-50SiO2", "Li3PS4", "33LiI-67Li3PS4"] * 7})
     inp = tmp_path / f"in{suffix}"
     frame.to_parquet(inp) if suffix == ".parquet" else frame.to_csv(inp, index=False)
@@ -113,7 +115,7 @@ def test_streaming_strict_stops_and_leaves_nothing(small_model_dir, tmp_path):
     inp = tmp_path / "in.csv"
     pd.DataFrame({"composition": ["Li3PS4"] * 9 + ["Xx2O"]}).to_csv(inp, index=False)
     with pytest.raises(UserError, match="row 10: unknown element"):
-        predict_file(NCEModel.load(small_model_dir), inp, tmp_path / "out.csv", strict=True, chunk_rows=3)
+        predict_file(io.load(small_model_dir), inp, tmp_path / "out.csv", strict=True, chunk_rows=3)
     assert list(tmp_path.iterdir()) == [inp]
 
 
@@ -123,7 +125,7 @@ def test_unknown_route_and_bad_heat_treatment_are_row_errors(small_model_dir):
 
     frame = pd.DataFrame({"composition": ["70Li2S-30P2S5"] * 3, "route": ["teleport", "ball_mill", ""],
                           "heat_treatment_C": [None, "hot", 250.0]})
-    out = predict_frame(NCEModel.load(small_model_dir), frame)
+    out = predict_frame(io.load(small_model_dir), frame)
     assert "unknown route 'teleport'" in out.loc[0, "error"]
     assert "heat_treatment_C 'hot' is not a number" in out.loc[1, "error"]
     assert out.loc[2, "error"] == "" and pd.notna(out.loc[2, "log10_sigma25"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -11,14 +12,19 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from nce.data.schema import element_columns, read_table
+from nce.models import io
+from nce.models.io import SELF_CHECKSUM, ModelFileError, _meta_digest
 from nce.models.property_models import (
     PROPERTY_TABLES,
     CompositionPropertyRegressor,
-    ModelFileError,
     PropertySubmodels,
     cross_validated_mae,
     publication_fold,
 )
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("a model file was unpickled")
+
 
 FAST = dict(n_estimators=60, learning_rate=0.15, max_depth=6, n_jobs=1)
 
@@ -72,15 +78,17 @@ def test_estimator_contract():
         model.fit(pd.DataFrame({"Si": [0.3], "KOD": [1]}), [1.0])
 
 
-def test_save_load_round_trip_identical_and_tamper_refused(tg_subset, tmp_path):
+def test_save_load_round_trip_identical_and_tamper_refused(tg_subset, tmp_path, monkeypatch):
     model = _fit(tg_subset.iloc[:800], "Tg_K", linear_baseline=True)
     atoms = tg_subset.iloc[800:1200][element_columns(tg_subset)]
-    model.save(tmp_path / "m")
-    loaded = CompositionPropertyRegressor.load(tmp_path / "m")
+    io.save(model, tmp_path / "m")
+    for name in ("load", "loads", "Unpickler"):  # loading must never reach pickle
+        monkeypatch.setattr(pickle, name, _refuse)
+    loaded = io.load(tmp_path / "m")
+    monkeypatch.undo()
     assert loaded.get_params() == model.get_params()
     assert loaded.vocabulary_ == model.vocabulary_
     np.testing.assert_array_equal(loaded.predict(atoms), model.predict(atoms))
-    assert "pickle" not in " ".join(p.name for p in (tmp_path / "m").iterdir())
     assert loaded.target_range_ == model.target_range_
 
     # far outside the data, the linear baseline must not carry predictions out of range
@@ -92,20 +100,21 @@ def test_save_load_round_trip_identical_and_tamper_refused(tg_subset, tmp_path):
     raw = bytearray((tmp_path / "m" / "model.ubj").read_bytes())
     raw[len(raw) // 2] ^= 0xFF
     (tmp_path / "m" / "model.ubj").write_bytes(bytes(raw))
-    with pytest.raises(ModelFileError, match="SHA-256"):
-        CompositionPropertyRegressor.load(tmp_path / "m")
+    with pytest.raises(ModelFileError, match="model.ubj is missing or altered"):
+        io.load(tmp_path / "m")
 
-    # another package version, and a truncated model.json
-    model.save(tmp_path / "v")
+    # another package version (signed again), and a truncated model.json
+    io.save(model, tmp_path / "v")
     meta = json.loads((tmp_path / "v" / "model.json").read_text())
-    meta["nce_version"] = "0.0.0-other"
+    meta["version"] = "0.0.0-other"
+    meta[SELF_CHECKSUM] = _meta_digest(meta)
     (tmp_path / "v" / "model.json").write_text(json.dumps(meta))
     with pytest.raises(ModelFileError, match="nce 0.0.0-other"):
-        CompositionPropertyRegressor.load(tmp_path / "v")
+        io.load(tmp_path / "v")
     text = (tmp_path / "v" / "model.json").read_text()
     (tmp_path / "v" / "model.json").write_text(text[: len(text) // 2])
     with pytest.raises(ModelFileError, match="not valid JSON"):
-        CompositionPropertyRegressor.load(tmp_path / "v")
+        io.load(tmp_path / "v")
 
 
 def test_atomic_volume_transform_round_trip(tmp_path):
@@ -115,8 +124,8 @@ def test_atomic_volume_transform_round_trip(tmp_path):
     atoms = table[element_columns(table)]
     pred = model.predict(atoms)
     assert np.all((pred > 0.5) & (pred < 15))
-    model.save(tmp_path)
-    np.testing.assert_array_equal(CompositionPropertyRegressor.load(tmp_path).predict(atoms), pred)
+    io.save(model, tmp_path)
+    np.testing.assert_array_equal(io.load(tmp_path).predict(atoms), pred)
 
 
 def test_grouped_cv_beats_the_mean(tg_subset):
@@ -162,13 +171,14 @@ def test_submodels_train_save_load(tmp_path):
     assert sub.targets == list(PROPERTY_TABLES) and sub.has_folds
     atoms = pd.DataFrame({"Li": [0.25], "P": [0.125], "S": [0.625]})
     before = sub.predict(atoms, fold=np.array([1]))
-    sub.save(tmp_path)
-    after = PropertySubmodels.load(tmp_path).predict(atoms, fold=np.array([1]))
+    io.save(sub, tmp_path)
+    after = io.load(tmp_path, expect=PropertySubmodels).predict(atoms, fold=np.array([1]))
     pd.testing.assert_frame_equal(before, after)
-    # a fold model's JSON changed behind the index's back
+    # a fold model's JSON changed (and signed again) behind the parent's back
     meta_path = tmp_path / "Tg_K" / "fold_2" / "model.json"
     meta = json.loads(meta_path.read_text())
-    meta["vocabulary"] = meta["vocabulary"][::-1]
+    meta["state"]["vocabulary"] = meta["state"]["vocabulary"][::-1]
+    meta[SELF_CHECKSUM] = _meta_digest(meta)
     meta_path.write_text(json.dumps(meta))
-    with pytest.raises(ModelFileError):
-        PropertySubmodels.load(tmp_path)
+    with pytest.raises(ModelFileError, match="Tg_K/fold_2/model.json is missing or altered"):
+        io.load(tmp_path)

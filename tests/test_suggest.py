@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from nce.models import io
 from nce.cli import app
 from nce.featurize import parse_composition
 from nce.models.nce_model import NCEModel
@@ -122,7 +123,7 @@ def test_hypervolume_2d_by_hand():
 
 @pytest.fixture(scope="module")
 def small_model(small_model_dir):
-    return NCEModel.load(small_model_dir)
+    return io.load(small_model_dir)
 
 
 def test_suggest_respects_the_space_and_skips_measured(small_model, tmp_path):

@@ -8,16 +8,22 @@ One scikit-learn transformer that turns a table of glasses into model features:
 ``MagpieData ...``, ``p-norm``, ...      146 matminer-equivalent element descriptors
                                          (:mod:`nce.featurize.element_properties`)
 ``nbo_fraction`` ... ``tm_fraction``     36 glass-chemistry descriptors
-                                         (:mod:`nce.featurize.glass_chemistry`)
+                                         (:mod:`nce.featurize.glass_chemistry`; left out
+                                         with ``physics=False``)
 ``Tg_K`` ... ``as_strain_eV``            sub-model properties and physics terms
-                                         (:mod:`nce.featurize.physics`)
+                                         (:mod:`nce.featurize.physics`; left out with
+                                         ``physics=False``)
 ``route_*``, ``state_*``, ``heat_*``     processing (:mod:`nce.featurize.processing`)
 =======================================  ======================================================
 
 Input: a DataFrame with atomic-fraction columns named by element symbol, or (when it has
 none) a ``composition`` text column parsed with :func:`nce.featurize.parse_many`; plus
 optional ``route``, ``state`` and ``heat_treatment_C``. ``transform`` needs valid input and
-raises on the first bad row; callers that report errors per row use :func:`atoms_frame`.
+raises on the first bad row; callers that report errors per row use
+:func:`nce.featurize.atoms.atoms_frame`.
+
+It lives in ``nce.models``, not ``nce.featurize``, because it holds fitted models: the
+stateless descriptors it combines are in ``nce.featurize``.
 
 Cross-fitting: the property sub-models (Tg, m, density, G) are trained on SciGlass tables
 that share publications with the conductivity data. ``fit_transform(X, groups=KOD)`` gives
@@ -29,85 +35,29 @@ measured Tg, m, density or modulus of a training publication leaks into its feat
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from nce.data.schema import element_columns
-from nce.featurize.composition import CompositionError, parse_many
+from nce.featurize.atoms import atomic_fraction_block, atoms_frame, base_features, z_order
 from nce.featurize.element_properties import FastElementFeatures
 from nce.featurize.glass_chemistry import GlassChemistry
 from nce.featurize.physics import PHYSICS_FEATURES, physics_features
 from nce.featurize.processing import PROCESSING_FEATURES, processing_features, row_label
-from nce.models.property_models import (
-    ModelFileError,
-    PropertySubmodels,
-    atomic_fraction_block,
-    base_features,
-    publication_fold,
-)
+from nce.models import io
+from nce.models.property_models import PROPERTY_TABLES, PropertySubmodels, publication_fold
 
-__all__ = ["GlassFeaturizer", "ModelFileError", "atoms_frame"]
+__all__ = ["GlassFeaturizer"]
 
 #: Rows above which ``transform`` shows a progress bar (when ``progress=True``).
 PROGRESS_MIN_ROWS = 50_000
-_FORMAT = "nce.glass_featurizer"
-_FORMAT_VERSION = 1
-_META_FILE = "featurizer.json"
-_SUBMODEL_DIR = "submodels"
-
-
-def _z_order(symbols: Iterable[str]) -> list[str]:
-    from pymatgen.core.periodic_table import Element
-
-    return sorted(symbols, key=lambda s: Element(s).Z)
-
-
-def atoms_frame(
-    compositions: Iterable[str], index: pd.Index | None = None, basis: str = "mol"
-) -> tuple[pd.DataFrame, list[str | None]]:
-    """Parse composition texts into an atomic-fraction table, collecting errors per row.
-
-    Args:
-        compositions: texts (or mappings) that :func:`nce.featurize.parse_composition` reads.
-        index: index of the returned frame (default 0..n-1).
-        basis: ``"mol"`` or ``"wt"``.
-
-    Returns:
-        ``(atoms, errors)``: one row per input, columns = elements found (by atomic
-        number), fractions summing to 1; a row that could not be parsed is all NaN and its
-        ``errors`` entry holds the reason (``None`` for good rows).
-    """
-    parsed = parse_many(list(compositions), basis=basis)
-    n = len(parsed)
-    if index is None:
-        index = pd.RangeIndex(n)
-    elif len(index) != n:
-        raise ValueError(f"index has {len(index)} entries for {n} compositions")
-    errors: list[str | None] = [None] * n
-    symbols: set[str] = set()
-    for i, p in enumerate(parsed):
-        if isinstance(p, CompositionError):
-            errors[i] = str(p)
-        else:
-            symbols.update(p.atoms)
-    columns = _z_order(symbols)
-    position = {el: j for j, el in enumerate(columns)}
-    values = np.zeros((n, len(columns)))
-    for i, p in enumerate(parsed):
-        if errors[i] is not None:
-            values[i] = np.nan
-            continue
-        for el, x in p.atoms.items():
-            values[i, position[el]] = x
-    return pd.DataFrame(values, index=index, columns=columns), errors
 
 
 class GlassFeaturizer(TransformerMixin, BaseEstimator):
@@ -125,11 +75,27 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
         n_folds: publication folds for cross-fitting (when training sub-models here).
         cross_fit: ``fit_transform`` returns out-of-fold sub-model outputs (needs
             ``groups`` or a ``KOD`` column); False makes it ``fit(X).transform(X)``.
+        physics: keep the glass-chemistry descriptors and the sub-model and physics terms
+            among the outputs; False is the ablation without them (the sub-models still
+            give Tg for ``heat_treatment_over_Tg``).
         progress: show a progress bar when transforming more than 50,000 rows.
         batch_size: rows featurized at a time (bounds memory).
         n_jobs: xgboost threads.
         random_state: seed of the row subsets and of xgboost.
     """
+
+    _parameter_constraints: dict = {
+        "submodels": [PropertySubmodels, str, Path, None],
+        "max_rows_per_table": [Interval(Integral, 50, None, closed="left"), None],
+        "submodel_params": [dict, None],
+        "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "cross_fit": ["boolean"],
+        "physics": ["boolean"],
+        "progress": ["boolean"],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Interval(Integral, 1, None, closed="left")],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -138,6 +104,7 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
         submodel_params: dict[str, Any] | None = None,
         n_folds: int = 5,
         cross_fit: bool = True,
+        physics: bool = True,
         progress: bool = True,
         batch_size: int = 25_000,
         n_jobs: int = 2,
@@ -148,6 +115,7 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
         self.submodel_params = submodel_params
         self.n_folds = n_folds
         self.cross_fit = cross_fit
+        self.physics = physics
         self.progress = progress
         self.batch_size = batch_size
         self.n_jobs = n_jobs
@@ -216,9 +184,8 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
                 random_state=self.random_state,
                 n_jobs=self.n_jobs,
             )
-        models = given if isinstance(given, PropertySubmodels) else PropertySubmodels.load(given)
-        missing = [t for t in ("Tg_K", "fragility_m", "density_g_cm3", "shear_modulus_GPa")
-                   if t not in models.full]
+        models = given if isinstance(given, PropertySubmodels) else io.load(given, expect=PropertySubmodels)
+        missing = [t for t in PROPERTY_TABLES if t not in models.full]
         if missing:
             raise ValueError(f"submodels lack {missing}")
         if need_folds and not models.has_folds:
@@ -228,7 +195,7 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
             )
         return models
 
-    def _feature_names(self) -> list[str]:
+    def _all_feature_names(self) -> list[str]:
         return (
             [f"frac_{el}" for el in self.vocabulary_]
             + ["frac_other"]
@@ -238,10 +205,17 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
             + list(PROCESSING_FEATURES)
         )
 
+    def _feature_names(self) -> list[str]:
+        names = self._all_feature_names()
+        if self.physics:
+            return names
+        dropped = set(GlassChemistry().feature_labels()) | set(PHYSICS_FEATURES)
+        return [c for c in names if c not in dropped]
+
     def _fit(self, X: pd.DataFrame, need_folds: bool) -> pd.DataFrame:
         atoms = self.atoms(X)
         present = atoms.columns[(atoms.to_numpy() > 0).any(axis=0)]
-        self.vocabulary_ = _z_order(present)
+        self.vocabulary_ = z_order(present)
         self.submodels_ = self._resolve_submodels(need_folds)
         self.feature_names_out_ = np.asarray(self._feature_names(), dtype=object)
         self.n_features_out_ = len(self.feature_names_out_)
@@ -304,7 +278,7 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
     def _featurize(self, X: pd.DataFrame, atoms: pd.DataFrame, fold) -> pd.DataFrame:
         processing = processing_features(X)  # validates every row before the heavy work
         n = len(atoms)
-        out = np.empty((n, self.n_features_out_))
+        out = np.empty((n, len(self._all_feature_names())))
         step = max(1, int(self.batch_size))
         batches = range(0, n, step)
         show = bool(self.progress) and n > PROGRESS_MIN_ROWS
@@ -330,7 +304,8 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
         finally:
             if show:
                 bar.stop()
-        return pd.DataFrame(out, index=X.index, columns=list(self.feature_names_out_))
+        out = pd.DataFrame(out, index=X.index, columns=self._all_feature_names())
+        return out if self.physics else out[list(self.feature_names_out_)]
 
     def _featurize_batch(self, atoms: pd.DataFrame, processing: pd.DataFrame, fold) -> np.ndarray:
         base = base_features(atoms)
@@ -364,109 +339,28 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_.copy()
 
-    # -- persistence -------------------------------------------------------------------
+    # -- persistence (nce.models.io) ----------------------------------------------------
 
-    def save(self, directory: str | Path, include_folds: bool = False) -> Path:
-        """Write ``featurizer.json`` and the sub-models (xgboost UBJ + JSON) to ``directory``.
+    def _file_params(self) -> dict:
+        return {**self.get_params(deep=False), "submodels": None}  # stored as a nested folder
 
-        No pickle: everything is JSON or xgboost's own format, with SHA-256 hashes.
-
-        Args:
-            directory: target folder (created).
-            include_folds: also write the publication-fold sub-models (needed only to
-                ``fit_transform`` again with the loaded featurizer; ``transform`` uses the
-                full ones). They are five times the size of the full models.
-        """
-        import nce
-
+    def _save_state(self, directory: Path) -> dict:
+        """The full sub-models only: ``transform`` needs no fold models (five times their size)."""
         check_is_fitted(self, "feature_names_out_")
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        submodels = self.submodels_
-        if not include_folds and submodels.folds:
-            submodels = PropertySubmodels(
-                submodels.full, None, submodels.n_folds, submodels.settings
-            )
-        submodels.save(directory / _SUBMODEL_DIR)
-        index = directory / _SUBMODEL_DIR / "submodels.json"
-        params = self.get_params()
-        params["submodels"] = None  # stored beside, restored by load
-        meta = {
-            "format": _FORMAT,
-            "format_version": _FORMAT_VERSION,
-            "class": type(self).__name__,
-            "module": type(self).__module__,
-            "nce_version": nce.__version__,
-            "params": params,
-            "vocabulary": list(self.vocabulary_),
-            "feature_names_out": [str(c) for c in self.feature_names_out_],
-            "submodels_dir": _SUBMODEL_DIR,
-            "submodels_index_sha256": hashlib.sha256(index.read_bytes()).hexdigest(),
-        }
-        tmp = directory / (_META_FILE + ".tmp")
-        tmp.write_text(json.dumps(meta, indent=1) + "\n")
-        tmp.replace(directory / _META_FILE)
-        return directory
+        full = PropertySubmodels(self.submodels_.full, None, self.submodels_.n_folds, self.submodels_.settings)
+        io.save(full, directory / "submodels")
+        return {"vocabulary": list(self.vocabulary_), "feature_names_out": [str(c) for c in self.feature_names_out_]}
 
-    @classmethod
-    def load(cls, directory: str | Path, check_version: bool = True) -> GlassFeaturizer:
-        """Rebuild a featurizer written by :meth:`save`.
-
-        The loaded featurizer's ``submodels`` parameter holds its sub-models, so a clone
-        refits without retraining them.
-
-        Raises:
-            ModelFileError: a file is missing, truncated or altered, the feature list does
-                not match this code, or the package version differs (unless
-                ``check_version`` is False).
-        """
-        import nce
-
-        directory = Path(directory)
-        path = directory / _META_FILE
-        try:
-            meta = json.loads(path.read_text())
-        except FileNotFoundError as exc:
-            raise ModelFileError(f"{path} is missing") from exc
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelFileError(
-                f"{path} is not valid JSON (truncated or altered?): {exc}"
-            ) from exc
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise ModelFileError(f"{directory} does not hold a GlassFeaturizer")
-        if meta.get("format_version") != _FORMAT_VERSION:
-            raise ModelFileError(
-                f"{directory}: format version {meta.get('format_version')!r}, "
-                f"this nce reads {_FORMAT_VERSION}"
-            )
-        if check_version and meta.get("nce_version") != nce.__version__:
-            raise ModelFileError(
-                f"{directory} was saved by nce {meta.get('nce_version')}, this is nce "
-                f"{nce.__version__}; refit, or load with check_version=False at your own risk"
-            )
-        try:
-            sub_dir = directory / str(meta["submodels_dir"])
-            index = sub_dir / "submodels.json"
-            if not index.exists() or (
-                hashlib.sha256(index.read_bytes()).hexdigest() != meta["submodels_index_sha256"]
-            ):
-                raise ModelFileError(f"{index} is missing or altered")
-            submodels = PropertySubmodels.load(sub_dir, check_version)
-            params = dict(meta["params"])
-            params["submodels"] = submodels
-            featurizer = cls(**params)
-            featurizer.vocabulary_ = [str(v) for v in meta["vocabulary"]]
-            featurizer.submodels_ = submodels
-            stored = [str(c) for c in meta["feature_names_out"]]
-        except (KeyError, TypeError) as exc:
-            raise ModelFileError(f"{path} is incomplete: {exc}") from exc
-        expected = featurizer._feature_names()
+    def _load_state(self, state: dict, directory: Path) -> None:
+        """The loaded featurizer's ``submodels`` parameter holds its sub-models, so a clone
+        refits without retraining them."""
+        self.submodels = self.submodels_ = io.load_child(directory / "submodels")
+        self.vocabulary_ = [str(v) for v in state["vocabulary"]]
+        expected = self._feature_names()
+        stored = [str(c) for c in state["feature_names_out"]]
         if stored != expected:
             diff = sorted(set(stored) ^ set(expected))[:5]
-            raise ModelFileError(
-                f"{directory}: saved feature list does not match this nce's features "
-                f"(first differences {diff!r}, order may differ too); refit the featurizer"
-            )
-        featurizer.feature_names_out_ = np.asarray(expected, dtype=object)
-        featurizer.n_features_out_ = len(expected)
-        return featurizer
+            raise io.ModelFileError(f"{directory}: saved feature list does not match this nce's features "
+                                    f"(first differences {diff!r}, order may differ too); retrain with `nce train`")
+        self.feature_names_out_ = np.asarray(expected, dtype=object)
+        self.n_features_out_ = len(expected)

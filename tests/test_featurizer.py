@@ -10,11 +10,14 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-import nce.featurize.transformer as transformer_module
+import nce.models.featurizer as featurizer_module
 from nce.data.schema import element_columns, read_table
+from nce.featurize.atoms import atoms_frame
 from nce.featurize.physics import PHYSICS_FEATURES
 from nce.featurize.processing import PROCESSING_FEATURES
-from nce.featurize.transformer import GlassFeaturizer, ModelFileError, atoms_frame
+from nce.models import io
+from nce.models.featurizer import GlassFeaturizer
+from nce.models.io import SELF_CHECKSUM, ModelFileError, _meta_digest
 from nce.models.property_models import publication_fold
 
 PROPS = ["Tg_K", "fragility_m", "density_g_cm3", "shear_modulus_GPa"]
@@ -83,8 +86,8 @@ def test_fit_transform_needs_publication_keys(fitted, train):
 
 def test_save_load_round_trip_identical(fitted, train, tmp_path):
     featurizer, oof = fitted
-    featurizer.save(tmp_path)
-    loaded = GlassFeaturizer.load(tmp_path)
+    io.save(featurizer, tmp_path)
+    loaded = io.load(tmp_path)
     assert list(loaded.get_feature_names_out()) == list(featurizer.get_feature_names_out())
     a, b = featurizer.transform(train), loaded.transform(train)
     np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
@@ -92,18 +95,17 @@ def test_save_load_round_trip_identical(fitted, train, tmp_path):
     with pytest.raises(ValueError, match="fold sub-models"):
         clone(loaded).fit_transform(train)
 
-    # with the fold models, the loaded featurizer reproduces the cross-fitted features
-    featurizer.save(tmp_path / "folds", include_folds=True)
-    again = GlassFeaturizer.load(tmp_path / "folds")
-    np.testing.assert_array_equal(clone(again).fit_transform(train).to_numpy(), oof.to_numpy())
+    # handed the fold sub-models (as the cache does), a new featurizer reproduces the cross-fitted features
+    again = GlassFeaturizer(**{**featurizer.get_params(), "submodels": featurizer.submodels_})
+    np.testing.assert_array_equal(again.fit_transform(train).to_numpy(), oof.to_numpy())
     assert not any(p.suffix in (".pkl", ".pickle", ".joblib") for p in tmp_path.rglob("*"))
 
 
 @pytest.mark.parametrize("damage", ["flip_ubj", "truncate_json", "feature_list", "version"])
 def test_tampered_or_foreign_files_refused(fitted, tmp_path, damage):
     featurizer, _ = fitted
-    featurizer.save(tmp_path)
-    meta_path = tmp_path / "featurizer.json"
+    io.save(featurizer, tmp_path)
+    meta_path = tmp_path / "model.json"
     if damage == "flip_ubj":
         target = tmp_path / "submodels" / "density_g_cm3" / "full" / "model.ubj"
         raw = bytearray(target.read_bytes())
@@ -115,12 +117,15 @@ def test_tampered_or_foreign_files_refused(fitted, tmp_path, damage):
     else:
         meta = json.loads(meta_path.read_text())
         if damage == "feature_list":
-            meta["feature_names_out"] = meta["feature_names_out"][:-1] + ["secret_feature"]
+            meta["state"]["feature_names_out"] = meta["state"]["feature_names_out"][:-1] + ["secret_feature"]
         else:
-            meta["nce_version"] = "999.0"
+            meta["version"] = "999.0"
+        meta[SELF_CHECKSUM] = _meta_digest(meta)  # signed again: the content checks must still refuse it
         meta_path.write_text(json.dumps(meta))
-    with pytest.raises(ModelFileError):
-        GlassFeaturizer.load(tmp_path)
+    match = {"flip_ubj": "model.ubj is missing or altered", "truncate_json": "not valid JSON",
+             "feature_list": "feature list does not match", "version": "saved by nce 999.0"}[damage]
+    with pytest.raises(ModelFileError, match=match):
+        io.load(tmp_path)
 
 
 def test_clone_and_get_params(fitted):
@@ -178,7 +183,7 @@ def test_bad_rows_are_named(fitted):
 def test_batches_and_progress_bar_give_the_same_numbers(fitted, train, monkeypatch, capsys):
     featurizer, _ = fitted
     whole = featurizer.transform(train)
-    monkeypatch.setattr(transformer_module, "PROGRESS_MIN_ROWS", 10)
+    monkeypatch.setattr(featurizer_module, "PROGRESS_MIN_ROWS", 10)
     batched = clone(featurizer).set_params(batch_size=40, progress=True)
     batched.__dict__.update(
         {k: v for k, v in featurizer.__dict__.items() if k.endswith("_")}
