@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import struct
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from nce.cli import app
@@ -14,10 +14,30 @@ from nce.pipelines.explain import explain, top_table
 from nce.pipelines.predict import load_model, predict_frame
 
 
-def png_size(path) -> tuple[int, int]:
-    data = open(path, "rb").read(32)
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", f"{path} is not a PNG"
-    return struct.unpack(">II", data[16:24])
+@pytest.fixture()
+def drawn(monkeypatch):
+    """The matplotlib figures written during the test, captured as drawn (at savefig)."""
+    from matplotlib.figure import Figure
+
+    figures, savefig = [], Figure.savefig
+
+    def record(self, *args, **kwargs):
+        figures.append(self)
+        return savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", record)
+    return figures
+
+
+def assert_png(path) -> None:
+    """A PNG file that PIL decodes in full and that is not blank."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.verify()  # raises on a truncated or corrupt file
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert np.asarray(image.convert("L")).std() > 0, f"{path} is blank"
 
 
 def test_contributions_sum_to_the_prediction(small_model_dir):
@@ -33,15 +53,34 @@ def test_contributions_sum_to_the_prediction(small_model_dir):
     assert len(table) == 5 and table["shap"].abs().is_monotonic_decreasing
 
 
-def test_explain_cli_table_and_waterfall(small_model_dir, tmp_path):
+def test_explain_cli_table_and_waterfall(small_model_dir, tmp_path, drawn):
+    """The waterfall shows what the table prints: per target the same top-5 contributions
+    and the rest, chained from the base value to the printed prediction."""
     out = tmp_path / "w.png"
     result = CliRunner().invoke(app, ["explain", "80(0.7Li2S-0.3P2S5)-20LiI", "--model", small_model_dir, "--top", "5", "--output", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     assert "56Li2S-24P2S5-20LiI: log10_sigma25 =" in result.output and "Ea_eV =" in result.output
     rest = re.findall(r"(\d+) other features", result.output)
     assert len(rest) == 2 and all(int(n) > 50 for n in rest)
-    width, height = png_size(out)
-    assert width == 1650 and abs(height - round((0.38 * 8 + 1.5) * 110)) <= 1
+    shap_column = re.findall(r"([+-]\d+\.\d{3}) \u2502\n", result.output)  # the tables' last column
+    assert len(shap_column) == 2 * 6
+
+    assert_png(out)
+    (fig,) = drawn
+    assert fig.get_suptitle().startswith("56Li2S-24P2S5-20LiI")
+    units = {"log10_sigma25": "S cm", "Ea_eV": "eV"}
+    for i, (ax, target) in enumerate(zip(fig.axes, ("log10_sigma25", "Ea_eV"))):
+        base, end = map(float, re.fullmatch(rf"{target}: base (\S+) -> prediction (\S+)", ax.get_title()).groups())
+        printed = float(re.search(rf"{target} = (-?\d+\.\d+)", result.output).group(1))
+        assert end == pytest.approx(printed, abs=1.5e-3)  # the waterfall ends at the printed prediction
+        assert units[target] in ax.get_xlabel()
+        bars = ax.patches
+        assert [f"{b.get_width():+.3f}" for b in bars] == shap_column[6 * i: 6 * (i + 1)]
+        assert abs(bars[0].get_x() - base) < 1e-3  # from the base value ...
+        for before, after in zip(bars, bars[1:]):  # ... each bar starting where the last ended ...
+            assert after.get_x() == pytest.approx(before.get_x() + before.get_width(), abs=1e-9)
+        assert bars[-1].get_x() + bars[-1].get_width() == pytest.approx(end, abs=1.5e-3)  # ... to the prediction
+        assert [t.get_text() for t in ax.get_yticklabels()][-1] == f"{rest[i]} other features"
 
 
 def test_explain_bad_composition_is_one_line_error(small_model_dir, tmp_path):

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from nce.featurize.physics import (
-    AVOGADRO,
     COULOMB_EV_A,
     GPA_A3_TO_EV,
     PHYSICS_FEATURES,
     anderson_stuart_coulomb_eV,
     anderson_stuart_strain_eV,
+    anion_number_density_A3,
     carrier_density_cm3,
     clausius_mossotti_dielectric,
     doorway_radius_A,
@@ -38,11 +38,13 @@ def atoms(**counts: float) -> pd.DataFrame:
 
 
 def test_carrier_density_lithium_disilicate_by_hand():
-    # Li2O.2SiO2 = Li2Si2O5: 9 atoms, 2 of them Li; density 2.35 g/cm^3 given.
+    # Li2O.2SiO2 = Li2Si2O5 at 2.35 g/cm^3, counted per formula unit (not per atom, as the
+    # code does): molar volume V = M/rho = 150.05/2.35 = 63.85 cm^3/mol holds 2 mol Li+,
+    # so n = 2 N_A / V = 1.886e22 Li+/cm^3.
     rho = 2.35
-    mean_mass = (2 * M_LI + 2 * M_SI + 5 * M_O) / 9  # 16.67 g/mol per atom
-    expected = (2 / 9) * rho * 6.02214076e23 / mean_mass  # 1.886e22 Li+/cm^3
-    assert expected == pytest.approx(1.886e22, rel=1e-3)
+    formula_mass = 2 * M_LI + 2 * M_SI + 5 * M_O  # 150.05 g/mol
+    expected = 2 * 6.02214076e23 / (formula_mass / rho)
+    mean_mass = formula_mass / 9  # 16.67 g/mol per atom: 9 atoms, 2 of them Li
 
     a = atoms(Li=2, Si=2, O=5)
     assert mean_atomic_mass_amu(a)[0] == pytest.approx(mean_mass, rel=1e-4)
@@ -117,7 +119,16 @@ def test_physics_features_columns_and_sulfide_vs_oxide():
     assert out["as_coulomb_eV"].iloc[1] < out["as_coulomb_eV"].iloc[0]
     n_li = carrier_density_cm3(3 / 8, 1.9, (3 * M_LI + 30.974 + 4 * 32.06) / 8)
     assert out["log10_carrier_density_cm3"].iloc[1] == pytest.approx(np.log10(n_li), abs=1e-3)
-    assert AVOGADRO == 6.02214076e23
+
+
+def test_number_densities_of_vitreous_silica_match_the_literature():
+    # Vitreous silica at 2.20 g/cm^3: the textbook 2.2e22 SiO2 units per cm^3, i.e. 6.6e22
+    # atoms and 4.4e22 oxygens per cm^3 (0.044 per Angstrom^3). Fails on a wrong Avogadro
+    # constant, a formula mass taken for the mean atomic mass (3x) or a wrong unit factor.
+    silica = atoms(Si=1, O=2)
+    mass = mean_atomic_mass_amu(silica)  # 60.08/3 g/mol per atom
+    assert carrier_density_cm3(np.array([1.0]), 2.20, mass)[0] == pytest.approx(6.6e22, rel=0.01)
+    assert anion_number_density_A3(np.array([2 / 3]), 2.20, mass)[0] == pytest.approx(0.0441, rel=0.01)
 
 
 # --- processing ------------------------------------------------------------------------------

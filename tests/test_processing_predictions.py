@@ -29,9 +29,13 @@ def test_glass_ceramic_and_milling_change_the_prediction(processing_model):
     glass = predict_frame(model, _query()).iloc[0]
     ceramic = predict_frame(model, _query(state="glass_ceramic", heat_treatment_C=300.0)).iloc[0]
     milled = predict_frame(model, _query(route="ball_mill", state="amorphous")).iloc[0]
-    # the literature's sulfide glass-ceramics sit above their glasses (Minami 2008: ~1 decade)
-    assert ceramic["log10_sigma25"] > glass["log10_sigma25"] + 0.3
-    assert milled["log10_sigma25"] != pytest.approx(glass["log10_sigma25"])
+    # sulfide glass-ceramics sit above their glasses: 70Li2S-30P2S5 from ~1e-4 S/cm (SciGlass)
+    # to 4.1e-3 (Minami 2008, Li7P3S11 precipitated), the largest gain of the literature table
+    # (~2 decades); 2.5 decades is the bound
+    assert glass["log10_sigma25"] + 0.3 < ceramic["log10_sigma25"] < glass["log10_sigma25"] + 2.5
+    # a milled amorphous Li2S-P2S5 conducts like the melt-quenched glass: the table's as-milled
+    # 78Li2S (Shibutani) has 1.2e-4 S/cm, the SciGlass 65-70 % Li2S glasses ~1e-4
+    assert abs(milled["log10_sigma25"] - glass["log10_sigma25"]) < 1.0
     width = lambda r: r["log10_sigma25_hi"] - r["log10_sigma25_lo"]  # noqa: E731
     assert width(ceramic) > width(glass) and width(milled) > width(glass)
     # Ea is the glass model's for every processing (the literature gives too few Ea to learn offsets)
@@ -69,9 +73,18 @@ def test_users_glass_ceramic_rows_move_their_system(small_model_dir, tmp_path):
     assert abs(after["log10_sigma25"] - target) < abs(before["log10_sigma25"] - target) - 0.5
 
 
-def test_cli_predict_with_processing_flags(processing_model):
+def test_cli_predict_with_processing_flags(processing_model, tmp_path):
+    """The CLI flags reach the offset model: the glass-ceramic is above its glass, by a
+    literature-sized gain, and equals the library's prediction for the same row."""
     runner = CliRunner()
-    glass = runner.invoke(app, ["predict", "70Li2S-30P2S5", "--model", str(processing_model), "--quiet"])
-    ceramic = runner.invoke(app, ["predict", "70Li2S-30P2S5", "--state", "glass_ceramic", "--heat-treatment-C", "300", "--model", str(processing_model), "--quiet"])
-    assert glass.exit_code == 0 and ceramic.exit_code == 0
-    assert glass.output != ceramic.output
+    args = ["predict", "70Li2S-30P2S5", "--model", str(processing_model), "--quiet", "--output"]
+    glass = runner.invoke(app, [*args, str(tmp_path / "glass.csv")])
+    ceramic = runner.invoke(app, [*args, str(tmp_path / "ceramic.csv"), "--state", "glass_ceramic", "--heat-treatment-C", "300"])
+    assert glass.exit_code == 0 and ceramic.exit_code == 0, glass.output + ceramic.output
+    g = pd.read_csv(tmp_path / "glass.csv").iloc[0]
+    c = pd.read_csv(tmp_path / "ceramic.csv").iloc[0]
+    assert g["log10_sigma25"] + 0.3 < c["log10_sigma25"] < g["log10_sigma25"] + 2.5
+    assert c.get("state") == "glass_ceramic" and c.get("heat_treatment_C") == 300  # the flags reached the row
+    assert c["log10_sigma25_lo"] < c["log10_sigma25"] < c["log10_sigma25_hi"] <= 0.0  # never above 1 S/cm
+    library = predict_frame(NCEModel.load(processing_model), _query(state="glass_ceramic", heat_treatment_C=300.0)).iloc[0]
+    assert c["log10_sigma25"] == pytest.approx(library["log10_sigma25"], abs=1e-6)
