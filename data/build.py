@@ -1,17 +1,16 @@
 """``nce data build``: SciGlass wheel -> the curated tables in ``data/processed``.
 
 Every table and the manifest are first written whole to temporary files beside them, and
-only then renamed over the shipped files (manifest last), so a build interrupted while
-writing leaves the shipped files intact; its stale temporary files are removed by the next
-build. ``MANIFEST.json`` records the content hash of every table and the
-count of every curation rule; ``--check`` rebuilds in memory and compares hashes.
+only then renamed over the shipped files (manifest last; :func:`nce.data.files.atomic_paths`),
+so a build interrupted while writing leaves the shipped files intact; its stale temporary
+files are removed by the next build. ``MANIFEST.json`` records the content hash of every
+table and the count of every curation rule; ``--check`` rebuilds in memory and compares hashes.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,6 +21,7 @@ import pandas as pd
 from nce.data import curation as cur
 from nce.data import sciglass
 from nce.data.arrhenius import fit_arrhenius
+from nce.data.files import atomic_paths
 from nce.data.myega import M_MIN, fit_myega
 from nce.data.schema import (
     DEFAULT_ROUTE,
@@ -265,20 +265,12 @@ def build_tables(wheel: Path, progress: Progress = lambda _: None) -> tuple[dict
 _TMP_PREFIX = ".nce-build-"
 
 
-def _staged_write(path: Path, payload: bytes) -> Path:
-    """Write ``payload`` whole (flushed to disk) to a temporary file beside ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{_TMP_PREFIX}{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
+def _write_durably(tmp: Path, payload: bytes) -> None:
+    """Write ``payload`` whole to ``tmp`` and flush it to disk (before the rename)."""
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as fh:
+        fh.write(payload)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def write_tables(tables: dict[str, pd.DataFrame], log: CurationLog, directory: Path = PROCESSED_DIR) -> dict:
@@ -290,18 +282,12 @@ def write_tables(tables: dict[str, pd.DataFrame], log: CurationLog, directory: P
         manifest["tables"][name] = {"rows": len(tables[name]), "sha256": content_hash(raw)}
         payloads[table_path(name, directory)] = gzip_bytes(raw)
     payloads[directory / "MANIFEST.json"] = (json.dumps(manifest, indent=1) + "\n").encode()
+    Path(directory).mkdir(parents=True, exist_ok=True)
     for stale in Path(directory).glob(f"{_TMP_PREFIX}*.tmp"):  # left by a build that was killed
         stale.unlink(missing_ok=True)
-    staged: dict[Path, Path] = {}
-    try:
-        for path, payload in payloads.items():
-            staged[path] = _staged_write(path, payload)
-    except BaseException:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
-        raise
-    for path, tmp in staged.items():  # renames only: nothing left that can fail half-way
-        os.replace(tmp, path)
+    with atomic_paths(payloads, prefix=_TMP_PREFIX) as staged:
+        for tmp, payload in zip(staged, payloads.values()):
+            _write_durably(tmp, payload)
     return manifest
 
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nce.data.rows import RANGES
 from nce.data.schema import HALIDES, MOBILE_IONS, NETWORK_ANIONS
 
 #: Resistivity columns whose values are log10(rho / ohm cm).
 RO_COLUMNS = ("RO20", "RO100", "RO150", "RO300")
 RO_TEMPERATURES_C = (20.0, 100.0, 150.0, 300.0)
 
-TK100C_RANGE_C = (-150.0, 1000.0)  # a glass measured as a solid, below any melt
+#: a glass measured as a solid, below any melt: the one temperature range of nce.data.rows
+TK100C_RANGE_C = (RANGES["temperature_C"].low, RANGES["temperature_C"].high)
 LOG10_SIGMA25_RANGE = (-20.0, 0.0)  # S/cm; above 1 S/cm no ionic glass conducts
-EA_RANGE_EV = (0.0, 3.0)  # exclusive lower bound
+EA_RANGE_EV = (RANGES["Ea_eV"].low, RANGES["Ea_eV"].high)  # exclusive lower bound (nce.data.rows)
 FAST_ION_LOG10_SIGMA25 = -1.5  # above this at 25 degC a glass is suspect (unit/sign errors)
 #: A publication's value this far (decades) from the median of >= 2 other publications'
 #: values for the same composition is a unit or transcription error, not lab scatter (the

@@ -19,17 +19,17 @@ import numpy as np
 import pandas as pd
 
 from nce.data.arrhenius import log10_sigma_at
-from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, ROUTES, STATES, element_columns
+from nce.data.errors import NCEError
+from nce.data.rows import DEFAULTS, check_rows, raise_first
+from nce.data.schema import element_columns
 from nce.featurize.composition import parse_many
 
 NEAR_25C = 5.0
-#: Plausible ranges of a measurement (beyond them a row is an error, not a glass).
-SIGMA_RANGE_S_CM = (1e-25, 10.0)
-TEMPERATURE_RANGE_C = (-150.0, 1000.0)
-HEAT_TREATMENT_RANGE_C = (0.0, 1600.0)
+#: Checked by :mod:`nce.data.rows` (vocabularies and one range per quantity).
+CHECKED = ("route", "state", "heat_treatment_C", "temperature_C", "sigma_S_cm", "Ea_eV")
 
 
-class ExtraDataError(ValueError):
+class ExtraDataError(NCEError, ValueError):
     """The file or one of its rows cannot be used; the message names the row."""
 
 
@@ -56,10 +56,6 @@ def _text(raw: pd.Series, column: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _in_range(value: float, bounds: tuple[float, float]) -> bool:
-    return bounds[0] <= value <= bounds[1]
-
-
 def measurement_rows(frame: pd.DataFrame, where: str, source: str, keep: tuple[str, ...] = ()) -> ExtraData:
     """Validated observation rows of ``frame``; ``where`` names the file in messages.
 
@@ -72,37 +68,23 @@ def measurement_rows(frame: pd.DataFrame, where: str, source: str, keep: tuple[s
     if not {"sigma_S_cm", "Ea_eV"} & set(frame.columns):
         raise ExtraDataError(f"{where}: needs a 'sigma_S_cm' (with 'temperature_C') or an 'Ea_eV' column")
     parsed = parse_many([str(c) if pd.notna(c) else "" for c in frame["composition"]])
-    rows, skipped = [], []
-    for i, comp in enumerate(parsed):
-        line = i + 2  # header is line 1
-        at = f"{where} row {line}"
-        raw = frame.iloc[i]
+    checked = check_rows(frame, CHECKED)
+    values = checked.values.reindex(columns=list(CHECKED))
+    for column, default in DEFAULTS.items():
+        values[column] = values[column].fillna(default)
+    errors = []
+    for comp, problem, (_, row) in zip(parsed, checked.errors, values.iterrows()):
         if isinstance(comp, Exception):
-            raise ExtraDataError(f"{at}: {comp}")
-        route = _text(raw, "route") or DEFAULT_ROUTE
-        state = _text(raw, "state") or DEFAULT_STATE
-        if route not in ROUTES:
-            raise ExtraDataError(f"{at}: unknown route {route!r} (one of {', '.join(ROUTES)})")
-        if state not in STATES:
-            raise ExtraDataError(f"{at}: unknown state {state!r} (one of {', '.join(STATES)})")
-        values = {}
-        for column in ("sigma_S_cm", "temperature_C", "Ea_eV", "heat_treatment_C"):
-            value = raw.get(column)
-            number = pd.to_numeric(value, errors="coerce")
-            if pd.notna(value) and str(value).strip() and not np.isfinite(number):
-                raise ExtraDataError(f"{at}: {column} {value!r} is not a number")
-            values[column] = float(number) if pd.notna(number) else np.nan
-        sigma, T, ea, ht = values["sigma_S_cm"], values["temperature_C"], values["Ea_eV"], values["heat_treatment_C"]
-        if np.isfinite(sigma) and not _in_range(sigma, SIGMA_RANGE_S_CM):
-            raise ExtraDataError(f"{at}: sigma_S_cm {sigma:g} outside {SIGMA_RANGE_S_CM[0]:g}..{SIGMA_RANGE_S_CM[1]:g} S/cm")
-        if np.isfinite(ea) and not 0 < ea <= 3:
-            raise ExtraDataError(f"{at}: Ea_eV {ea:g} outside (0, 3] eV")
-        if np.isfinite(T) and not _in_range(T, TEMPERATURE_RANGE_C):
-            raise ExtraDataError(f"{at}: temperature_C {T:g} outside {TEMPERATURE_RANGE_C[0]:g}..{TEMPERATURE_RANGE_C[1]:g} degC")
-        if np.isfinite(ht) and not _in_range(ht, HEAT_TREATMENT_RANGE_C):
-            raise ExtraDataError(f"{at}: heat_treatment_C {ht:g} outside {HEAT_TREATMENT_RANGE_C[0]:g}..{HEAT_TREATMENT_RANGE_C[1]:g} degC")
-        if np.isfinite(sigma) and not np.isfinite(T):
-            raise ExtraDataError(f"{at}: sigma_S_cm needs temperature_C")
+            problem = "; ".join(filter(None, (str(comp), problem)))
+        elif not problem and np.isfinite(row["sigma_S_cm"]) and not np.isfinite(row["temperature_C"]):
+            problem = "sigma_S_cm needs temperature_C"
+        errors.append(problem)
+    lines = range(2, len(frame) + 2)  # the header is line 1
+    raise_first(errors, lines, where, ExtraDataError)
+    rows, skipped = [], []
+    for i, (comp, line) in enumerate(zip(parsed, lines)):
+        raw, v = frame.iloc[i], values.iloc[i]
+        sigma, T, ea, ht = (float(v[c]) for c in ("sigma_S_cm", "temperature_C", "Ea_eV", "heat_treatment_C"))
         log10_sigma_T = float(np.log10(sigma)) if np.isfinite(sigma) else np.nan
         log10_sigma25 = np.nan
         if np.isfinite(sigma):
@@ -111,7 +93,8 @@ def measurement_rows(frame: pd.DataFrame, where: str, source: str, keep: tuple[s
             elif np.isfinite(ea):
                 log10_sigma25 = float(log10_sigma_T - log10_sigma_at(0.0, ea, T))  # back along the line
             else:
-                skipped.append(f"row {line}: sigma at {T:g} degC without Ea is kept as a sigma(T) observation, not a 25 degC target")
+                skipped.append(f"row {line}: sigma at {T:g} degC without Ea is kept as a sigma(T) "
+                               "observation, not a 25 degC target")
         elif not np.isfinite(ea):
             skipped.append(f"row {line}: no usable sigma or Ea")
             continue
@@ -119,9 +102,10 @@ def measurement_rows(frame: pd.DataFrame, where: str, source: str, keep: tuple[s
         rows.append({
             "KOD": f"{source}:{citation}" if citation else f"{source}:{Path(where).name}:{line}",
             "GLASNO": line, "first_author": citation.split(" ")[0] if citation else "", "year": np.nan,
-            "composition": comp.normalized, "source": source, "route": route, "state": state, "heat_treatment_C": ht,
-            "temperature_C": T if np.isfinite(sigma) else np.nan, "log10_sigma_T": log10_sigma_T,
-            "log10_sigma25": log10_sigma25, "sigma25_source": "interpolated" if np.isfinite(log10_sigma25) else "",
+            "composition": comp.normalized, "source": source, "route": v["route"], "state": v["state"],
+            "heat_treatment_C": ht, "temperature_C": T if np.isfinite(sigma) else np.nan,
+            "log10_sigma_T": log10_sigma_T, "log10_sigma25": log10_sigma25,
+            "sigma25_source": "interpolated" if np.isfinite(log10_sigma25) else "",
             "Ea_eV": ea, **{k: raw.get(k) for k in keep}, **comp.atoms,
         })
     out = pd.DataFrame(rows)

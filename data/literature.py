@@ -3,9 +3,9 @@
 SciGlass holds melt-quenched glasses only; ``literature/processing_literature.csv`` (card:
 ``literature/README.md``) is the embedded source of processing variation: milled, solution,
 sputtered and deposited electrolytes, glass- and amorphous-ceramics, crystalline references.
-It is validated on load like a user's file (:func:`nce.data.extra.measurement_rows`): a
-composition that does not parse, a route or state outside the vocabulary or a value out of
-range is an error naming the row, never a dropped row.
+It is validated on load like a user's file (:func:`nce.data.extra.measurement_rows`, with the
+row rules of :mod:`nce.data.rows`): a composition that does not parse, a route or state
+outside the vocabulary or a value out of range is an error naming the row, never a dropped row.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from nce.data.extra import ExtraData, ExtraDataError, measurement_rows
+from nce.data.rows import missing, raise_first, shown
 
 LITERATURE_CSV = Path(__file__).resolve().parent / "literature" / "processing_literature.csv"
 CONFIDENCE = ("reported", "inferred")
@@ -24,14 +25,13 @@ HEAT_TREATED = ("yes", "no", "yes, temperature not reported", "unknown")
 def load_literature(path: Path = LITERATURE_CSV) -> ExtraData:
     """Rows of the literature table (``source = literature``, ``KOD`` = the citation)."""
     frame = pd.read_csv(path)
+    lines = range(2, len(frame) + 2)  # the header is line 1
     for column, vocabulary in (("confidence", CONFIDENCE), ("heat_treated", HEAT_TREATED)):
-        bad = ~frame[column].isin(vocabulary)
-        if bad.any():
-            i = int(bad.to_numpy().nonzero()[0][0])
-            raise ExtraDataError(f"{path.name} row {i + 2}: {column} {frame[column].iloc[i]!r} is not one of {', '.join(vocabulary)}")
-    missing = frame["citation"].isna() | (frame["citation"].astype(str).str.strip() == "")
-    if missing.any():
-        raise ExtraDataError(f"{path.name} row {int(missing.to_numpy().nonzero()[0][0]) + 2}: every row needs a citation")
+        errors = ["" if v in vocabulary else f"{column} {shown(v)} is not one of {', '.join(vocabulary)}"
+                  for v in frame[column]]
+        raise_first(errors, lines, path.name, ExtraDataError)
+    raise_first(["every row needs a citation" if missing(c) else "" for c in frame["citation"]], lines,
+                path.name, ExtraDataError)
     return measurement_rows(frame, path.name, "literature", keep=("confidence", "heat_treated", "citation", "measurement"))
 
 

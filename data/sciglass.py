@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Element
 
+from nce.data.errors import NCEError
+
 WHEEL_NAME = "glasspy-0.4.0-py3-none-any.whl"
 WHEEL_REQUIREMENT = "glasspy==0.4.0"
 _INNER = "glasspy/data/datafiles/select_{}.csv.zip"
@@ -38,7 +40,7 @@ SCIGK_COLUMNS = (
 KEY = ["KOD", "GLASNO"]
 
 
-class SciGlassSourceError(RuntimeError):
+class SciGlassSourceError(NCEError, RuntimeError):
     """The glasspy wheel could not be found or fetched."""
 
 

@@ -1,10 +1,10 @@
 """Processing descriptors: synthesis route, solid state and heat treatment.
 
-Vocabularies are those of :mod:`nce.data.schema` (``ROUTES``, ``STATES``). A missing route or
-state (absent column, NaN, empty text) means the SciGlass default, a melt-quenched glass.
-Text is read case-insensitively with spaces and hyphens taken as underscores
-(``"Melt-quench"`` -> ``melt_quench``); anything else outside the vocabulary is an error
-naming the row.
+Values are read and checked by the one row validator, :mod:`nce.data.rows`: vocabularies
+``ROUTES``/``STATES`` of :mod:`nce.data.schema`, case-insensitive with spaces and hyphens as
+underscores (``"Melt-quench"`` -> ``melt_quench``); a missing route or state (absent column,
+NaN, empty text) means the SciGlass default, a melt-quenched glass; ``heat_treatment_C``
+within ``nce.data.rows.RANGES``. Anything else is an error naming the row.
 
 Columns: ``route_<r>`` and ``state_<s>`` one-hots (0/1), ``heat_treatment_C`` (°C, NaN when
 none) and ``heat_treatment_over_Tg`` = (heat_treatment_C + 273.15) / Tg_K, the annealing or
@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, ROUTES, STATES
+from nce.data.rows import DEFAULTS, RowError, number_column, raise_first, row_label, word_column
+from nce.data.schema import ROUTES, STATES
 
 __all__ = [
     "PROCESSING_FEATURES",
@@ -39,65 +40,38 @@ PROCESSING_FEATURES: tuple[str, ...] = (
 ABSOLUTE_ZERO_C = -273.15
 
 
-class ProcessingError(ValueError):
-    """A processing value outside the vocabulary or not a temperature; names the row."""
-
-
-def row_label(label) -> str:
-    """repr of an index label without numpy's type wrapper (``7``, not ``np.int64(7)``)."""
-    return repr(label.item() if isinstance(label, np.generic) else label)
-
-
-def _missing(values: pd.Series) -> np.ndarray:
-    text = values.astype("string").str.strip()
-    return (values.isna() | (text == "")).to_numpy(dtype=bool)
+class ProcessingError(RowError):
+    """A processing value outside the vocabulary or its range; names the row."""
 
 
 def vocabulary_column(
-    frame: pd.DataFrame, column: str, vocabulary: tuple[str, ...], default: str
+    frame: pd.DataFrame, column: str, vocabulary: tuple[str, ...] | None = None, default: str | None = None
 ) -> np.ndarray:
-    """Validated values of ``frame[column]`` (``default`` where missing or absent).
+    """Canonical values of ``frame[column]`` (``default`` where missing or absent); the
+    vocabulary and default are those of :mod:`nce.data.rows` unless given.
 
     Raises:
         ProcessingError: a value outside ``vocabulary``; the message names the row index.
     """
+    default = DEFAULTS[column] if default is None else default
     if column not in frame.columns:
         return np.full(len(frame), default, dtype=object)
-    raw = frame[column]
-    missing = _missing(raw)
-    norm = (
-        raw.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-    )
-    norm = norm.where(~missing, default).astype(object).to_numpy()
-    bad = ~np.isin(norm, np.asarray(vocabulary, dtype=object))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ProcessingError(
-            f"row {row_label(frame.index[i])}: unknown {column} {raw.iloc[i]!r}; "
-            f"choose from {', '.join(vocabulary)} ({int(bad.sum())} row(s) affected)"
-        )
-    return norm
+    words, errors = word_column(frame[column], column, vocabulary, default)
+    raise_first(errors, [row_label(i) for i in frame.index], error=ProcessingError)
+    return words
 
 
 def heat_treatment_column(frame: pd.DataFrame, column: str = "heat_treatment_C") -> np.ndarray:
     """Heat-treatment temperature in °C, NaN where none.
 
     Raises:
-        ProcessingError: a value that is not a number, or below absolute zero.
+        ProcessingError: a value that is not a number or outside its range; names the row.
     """
     if column not in frame.columns:
         return np.full(len(frame), np.nan)
-    raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-    missing = _missing(raw)
-    bad = (~missing & ~np.isfinite(values)) | (np.isfinite(values) & (values < ABSOLUTE_ZERO_C))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ProcessingError(
-            f"row {row_label(frame.index[i])}: {column} {raw.iloc[i]!r} is not a temperature "
-            f"in °C (a number above {ABSOLUTE_ZERO_C}); leave it empty for no heat treatment"
-        )
-    return np.where(missing, np.nan, values)
+    values, errors = number_column(frame[column], "heat_treatment_C")
+    raise_first(errors, [row_label(i) for i in frame.index], error=ProcessingError)
+    return values
 
 
 def processing_features(frame: pd.DataFrame, Tg_K: np.ndarray | None = None) -> pd.DataFrame:
@@ -111,8 +85,8 @@ def processing_features(frame: pd.DataFrame, Tg_K: np.ndarray | None = None) -> 
         ProcessingError: unknown route or state, or a bad heat-treatment value; the
             message names the row index and the value.
     """
-    route = vocabulary_column(frame, "route", ROUTES, DEFAULT_ROUTE)
-    state = vocabulary_column(frame, "state", STATES, DEFAULT_STATE)
+    route = vocabulary_column(frame, "route")
+    state = vocabulary_column(frame, "state")
     heat = heat_treatment_column(frame)
     out: dict[str, np.ndarray] = {}
     for r in ROUTES:

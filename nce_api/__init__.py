@@ -27,6 +27,7 @@ def predict(compositions, model: str | None = None, **processing):
     """
     import pandas as pd
 
+    from nce.data.rows import RANGES, check_option
     from nce.pipelines.predict import load_model, predict_frame
 
     texts = [compositions] if isinstance(compositions, str) else list(compositions)
@@ -34,6 +35,8 @@ def predict(compositions, model: str | None = None, **processing):
     for key, value in processing.items():
         if key not in ("route", "state", "heat_treatment_C", "temperature_C"):
             raise TypeError(f"unknown processing argument {key!r}")
+        if key in RANGES and pd.api.types.is_scalar(value):  # one value for all rows: NaN is an error
+            value = check_option(value, key, key)
         frame[key] = value
     return predict_frame(load_model(model), frame)
 

@@ -6,16 +6,12 @@ from pathlib import Path
 
 from nce.data.build import build_tables, check_tables, write_tables
 from nce.data.datasets import dataset_summary
-from nce.data.sciglass import SciGlassSourceError, locate_wheel
-from nce.pipelines.errors import UserError
+from nce.data.sciglass import locate_wheel
 
 
 def build(wheel: Path | None = None, check: bool = False, progress=lambda _: None) -> dict:
     """Rebuild the processed tables from the glasspy wheel; with ``check`` compare only."""
-    try:
-        path = locate_wheel(wheel)
-    except SciGlassSourceError as exc:
-        raise UserError(str(exc)) from exc
+    path = locate_wheel(wheel)  # SciGlassSourceError is an NCEError: the command line reports it
     tables, log = build_tables(path, progress=progress)
     if check:
         return {"check": check_tables(tables)}

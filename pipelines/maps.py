@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.optimize import nnls
 
 from nce.data.arrhenius import K_B_EV_PER_K, LN10
+from nce.data.rows import check_option
 from nce.featurize.composition import CompositionError, parse_composition
 from nce.pipelines.errors import UserError
 
@@ -140,8 +141,7 @@ def run_map(system: str, metric: str = "sigma", temperature_C: float | None = No
     components = parse_system(system)
     if metric not in METRICS:
         raise UserError(f"unknown metric {metric!r} (one of {', '.join(METRICS)})")
-    if temperature_C is not None and not (-273.15 < temperature_C <= 3000):
-        raise UserError(f"--temperature-C {temperature_C:g} is outside (-273.15, 3000] degC")
+    temperature_C = check_option(temperature_C, "--temperature-C", "temperature_C")  # nce.data.rows' range
     output = Path(output) if output is not None else Path(f"map_{'-'.join(components)}.png")
     if not output.parent.exists():
         raise UserError(f"output folder does not exist: {output.parent}")

@@ -5,8 +5,10 @@ Space text: ``"Li2S:60-80,P2S5:20-40,LiI:0-30"`` (component:low-high in mol %, a
 the composition parser reads). Constraint text: ``"LiI <= 0.5*Li2S"`` or
 ``"Li2S + LiI >= 70"`` (mol %; ``<=`` or ``>=``; several separated by ``;``). Processing:
 ``--state glass,glass_ceramic``, ``--heat-treatment-C 200-400`` (applied to the heat-treated
-states), ``--route ball_mill``. Candidates are scrambled Sobol points (scipy.stats.qmc) on the
-bounded simplex, kept where every bound and constraint holds.
+states), ``--route ball_mill``, read by the row rules of :mod:`nce.data.rows` (``Glass-ceramic``
+is ``glass_ceramic``; the heat treatment within its one range). Candidates are scrambled
+Sobol points (scipy.stats.qmc) on the bounded simplex, kept where every bound and constraint
+holds.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from nce.data.schema import ROUTES, STATES
+from nce.data.rows import RANGES, RowError, check_option, check_word
 from nce.featurize.composition import CompositionError, format_components, parse_composition
 from nce.pipelines.errors import UserError
 
@@ -179,16 +181,22 @@ def _linear(expr: str, components: tuple[str, ...], where: str) -> tuple[np.ndar
 
 
 def parse_states(text: str | None) -> tuple[str, ...]:
+    """``"glass, Glass-ceramic"`` -> canonical states (:mod:`nce.data.rows`), each once."""
     if not text:
         return ()
-    states = tuple(s.strip() for s in text.split(",") if s.strip())
-    bad = [s for s in states if s not in STATES]
-    if bad:
-        raise SpaceError(f"unknown state {_q(bad[0])} in --state (one of {', '.join(STATES)})")
-    return states
+    states = []
+    for part in (s for s in text.split(",") if s.strip()):
+        state, problem = check_word(part, "state")
+        if problem:
+            raise SpaceError(f"--state: {problem}")
+        if state not in states:
+            states.append(state)
+    return tuple(states)
 
 
-def parse_range(text: str | None, what: str) -> tuple[float, float] | None:
+def parse_range(text: str | None, what: str, column: str = "heat_treatment_C") -> tuple[float, float] | None:
+    """``"200-400"`` or ``"300"`` -> (low, high), both inside ``column``'s one range
+    (:data:`nce.data.rows.RANGES`)."""
     if text is None or not str(text).strip():
         return None
     match = re.fullmatch(rf"\s*({_NUMBER})\s*(?:-\s*({_NUMBER}))?\s*", str(text))
@@ -196,15 +204,21 @@ def parse_range(text: str | None, what: str) -> tuple[float, float] | None:
         raise SpaceError(f"cannot read {what} {_q(text)}: give a value or a range low-high, e.g. 200-400")
     low = float(match.group(1))
     high = float(match.group(2)) if match.group(2) else low
-    if not (0 <= low <= high <= 1600):
-        raise SpaceError(f"{what} must satisfy 0 <= low <= high <= 1600 degC, got {_q(text)}")
+    for value in (low, high):
+        if value not in RANGES[column]:
+            raise SpaceError(f"{what} {value:g} outside {RANGES[column]} (in {_q(text)})")
+    if low > high:
+        raise SpaceError(f"{what} {_q(text)}: the low end is above the high end")
     return low, high
 
 
 def build_space(space: str, constraints: str | None = None, states: str | None = None,
                 heat_treatment_C: str | None = None, route: str | None = None) -> SearchSpace:
     components, lower, upper = parse_space(space)
-    if route is not None and route not in ROUTES:
-        raise SpaceError(f"unknown route {_q(route)} (one of {', '.join(ROUTES)})")
+    if route is not None:
+        try:
+            route = check_option(route, "--route", "route")
+        except RowError as exc:
+            raise SpaceError(str(exc)) from None
     return SearchSpace(components, lower, upper, parse_constraints(constraints, components), parse_states(states),
                        parse_range(heat_treatment_C, "--heat-treatment-C"), route)

@@ -272,16 +272,15 @@ def run_suggest(
 
     import mlflow
 
-    from nce.data.extra import ExtraDataError, load_extra
+    from nce.data.extra import load_extra
+    from nce.data.rows import check_option
     from nce.pipelines import tracking
     from nce.pipelines.predict import load_model
 
+    temperature_C = check_option(temperature_C, "--temperature-C", "temperature_C")  # NaN/inf: an error
     measured = None
     if measured_path is not None:
-        try:
-            measured = load_extra(Path(measured_path), source="measured").rows
-        except ExtraDataError as exc:
-            raise UserError(str(exc)) from None
+        measured = load_extra(Path(measured_path), source="measured").rows  # an NCEError names the bad row
     model = load_model(model_uri, on_step=on_step)
     on_step("predicting candidates and choosing a batch")
     table = suggest(model, space, n, acquisition, objective, temperature_C, measured, seed=seed)
