@@ -33,10 +33,9 @@ from results_md import write_section  # noqa: E402
 
 from nce.data.noise_floor import composition_key  # noqa: E402
 from nce.data.schema import element_columns  # noqa: E402
-from nce.models.nce_model import NCEModel  # noqa: E402
 from nce.pipelines.protocols import chemical_system  # noqa: E402
 from nce.pipelines.suggest import MEASUREMENT_SD, Z90, Belief, expected_improvement, residual_update, select_batch  # noqa: E402
-from nce.pipelines.train import DEFAULT_MODEL_PARAMS, make_featurizer, training_frame  # noqa: E402
+from nce.pipelines.train import make_model, training_frame  # noqa: E402
 
 MIN_COMPOSITIONS = 30
 START, BATCH, BUDGET = 5, 4, 40
@@ -130,11 +129,11 @@ def main() -> None:
         held = [s for s in systems if groups[s] == g]
         train = frame[~np.isin(frame_system, held)].reset_index(drop=True)
         step(f"training NCE without {len(held)} systems ({len(train):,} rows)")
-        model = NCEModel(make_featurizer(args.seed), model_params=dict(DEFAULT_MODEL_PARAMS), random_state=args.seed).fit(train)
+        model = make_model(seed=args.seed).fit(train)
         for s in held:
             pool = pools[s]
             query = pool.drop(columns="y").reindex(columns=element_columns(frame), fill_value=0.0)
-            pred = model.predict(query)
+            pred = model.predict_table(query)
             sd = np.maximum((pred["log10_sigma25_hi"] - pred["log10_sigma25_lo"]).to_numpy() / (2 * Z90), 1e-3)
             priors[s] = Belief(pred["log10_sigma25"].to_numpy(), sd)
     step("running campaigns")

@@ -118,7 +118,9 @@ def cross_validation_rows(n_jobs: int) -> list[tuple]:
 
 def main(argv: list[str] | None = None) -> int:
     from nce.data.schema import read_table
-    from nce.featurize.transformer import GlassFeaturizer, atoms_frame
+    from nce.featurize.atoms import atoms_frame
+    from nce.models import io
+    from nce.models.featurizer import GlassFeaturizer
     from nce.models.property_models import PropertySubmodels
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     if args.submodels:
-        submodels = PropertySubmodels.load(args.submodels)
+        submodels = io.load(args.submodels, expect=PropertySubmodels)
         for model in submodels.full.values():
             model.set_params(n_jobs=args.n_jobs)
     else:
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         n_train = sum(m.n_train_ for m in submodels.full.values())
         rows.append(("train the 4 sub-models (full tables, no fold models)", n_train, seconds))
         if args.save_submodels:
-            submodels.save(args.save_submodels)
+            io.save(submodels, args.save_submodels)
 
     texts = random_compositions(args.n, args.seed)
     conductivity = read_table("conductivity")

@@ -35,7 +35,9 @@ from nce.data.arrhenius import log10_sigma_at  # noqa: E402
 from nce.data.datasets import load_conductivity  # noqa: E402
 from nce.data.schema import element_columns, read_table  # noqa: E402
 from nce.data.sciglass import atomic_fractions, locate_wheel, read_atmol  # noqa: E402
-from nce.featurize.transformer import GlassFeaturizer  # noqa: E402
+from nce.models.conformal import ConformalGBMRegressor  # noqa: E402
+from nce.models.domain import ApplicabilityDomain  # noqa: E402
+from nce.models.featurizer import GlassFeaturizer  # noqa: E402
 from nce.models.nce_model import NCEModel  # noqa: E402
 from nce.models.property_models import PROPERTY_TABLES, PropertySubmodels  # noqa: E402
 from nce.pipelines.metrics import regression_metrics  # noqa: E402
@@ -180,24 +182,25 @@ def main() -> None:
     t0 = time.time()
     step(f"training NCE on {len(cond_train):,} conductivity rows")
     featurizer = GlassFeaturizer(submodels=subs, n_folds=DEFAULT_FOLDS, random_state=args.seed, progress=False)
-    model = NCEModel(featurizer, model_params=dict(DEFAULT_MODEL_PARAMS), random_state=args.seed).fit(cond_train)
+    regressor = ConformalGBMRegressor(**{**DEFAULT_MODEL_PARAMS, "random_state": args.seed})
+    model = NCEModel(featurizer, regressor, ApplicabilityDomain(random_state=args.seed)).fit(cond_train)
     t_nce = time.time() - t0
 
     step("predicting the test glasses (end to end from atomic fractions)")
     query = test_atoms.copy()
     query["route"], query["state"] = "melt_quench", "glass"
     t0 = time.time()
-    out = model.predict(query)
+    out = model.predict_table(query)
     t_pred = time.time() - t0
     nce = pd.DataFrame(index=test_atoms.index)
     for target, T_C in TEMPERATURES_C.items():
         nce[target] = -log10_sigma_at(out["log10_sigma25"], out["Ea_eV"], T_C)
     nce["Tg_K"] = out["Tg_K"].to_numpy()
     single = query.iloc[[0]]
-    model.predict(single)
+    model.predict_table(single)
     t0 = time.time()
     for _ in range(20):
-        model.predict(single)
+        model.predict_table(single)
     t_single = (time.time() - t0) / 20
 
     step("training the plain reference on the same rows")

@@ -203,8 +203,9 @@ def train(
                 plots.importance_plot(model.feature_names_, imp, tmp / f"importance_{target}.png", title=f"{target}: feature importance (gain)")
                 pd.DataFrame({"feature": model.feature_names_, "gain": imp}).sort_values("gain", ascending=False).to_csv(tmp / f"importance_{target}.csv", index=False)
             mlflow.log_artifacts(str(tmp), artifact_path="evaluation")
-            model_dir = Path(output) if output else tmp / "nce_model"
-            io.save(model, model_dir)
+            model_dir = io.save(model, tmp / "nce_model")  # the pyfunc's artifact keeps this folder name
+            if output:
+                io.save(model, output)
             on_step("logging the model")
             from nce.pipelines import serving
 

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from nce.models import io
 from nce.cli import app
 from nce.models.nce_model import NCEModel
 from nce.pipelines.predict import predict_frame
@@ -16,8 +17,8 @@ from nce.pipelines.train import processing_rows
 
 @pytest.fixture(scope="module")
 def processing_model(small_model_dir, tmp_path_factory):
-    model = NCEModel.load(small_model_dir).fit_processing(processing_rows())
-    return model.save(tmp_path_factory.mktemp("processing") / "nce_model")
+    model = io.load(small_model_dir).fit_processing(processing_rows())
+    return io.save(model, tmp_path_factory.mktemp("processing") / "nce_model")
 
 
 def _query(**processing):
@@ -25,7 +26,7 @@ def _query(**processing):
 
 
 def test_glass_ceramic_and_milling_change_the_prediction(processing_model):
-    model = NCEModel.load(processing_model)
+    model = io.load(processing_model)
     glass = predict_frame(model, _query()).iloc[0]
     ceramic = predict_frame(model, _query(state="glass_ceramic", heat_treatment_C=300.0)).iloc[0]
     milled = predict_frame(model, _query(route="ball_mill", state="amorphous")).iloc[0]
@@ -43,7 +44,7 @@ def test_glass_ceramic_and_milling_change_the_prediction(processing_model):
 
 
 def test_unseen_processing_is_out_of_domain_and_wide(processing_model):
-    model = NCEModel.load(processing_model)
+    model = io.load(processing_model)
     glass = predict_frame(model, _query()).iloc[0]
     sputtered_ceramic = predict_frame(model, _query(route="sputter", state="glass_ceramic", heat_treatment_C=500.0)).iloc[0]
     crystal = predict_frame(model, _query(route="other", state="crystalline")).iloc[0]
@@ -54,14 +55,14 @@ def test_unseen_processing_is_out_of_domain_and_wide(processing_model):
 
 
 def test_saved_processing_model_predicts_the_same(processing_model, small_model_dir):
-    fitted = NCEModel.load(small_model_dir).fit_processing(processing_rows())
+    fitted = io.load(small_model_dir).fit_processing(processing_rows())
     q = _query(state="glass_ceramic", heat_treatment_C=300.0)
-    np.testing.assert_allclose(predict_frame(NCEModel.load(processing_model), q)["log10_sigma25"], predict_frame(fitted, q)["log10_sigma25"], atol=1e-9)
+    np.testing.assert_allclose(predict_frame(io.load(processing_model), q)["log10_sigma25"], predict_frame(fitted, q)["log10_sigma25"], atol=1e-9)
 
 
 def test_users_glass_ceramic_rows_move_their_system(small_model_dir, tmp_path):
     """A lab's Na3SbS4-type glass-ceramics, two decades above NCE: the model follows them."""
-    base = NCEModel.load(small_model_dir).fit_processing(processing_rows())
+    base = io.load(small_model_dir).fit_processing(processing_rows())
     system = [f"{x}Na2S-{100 - x}Sb2S3" for x in (60, 62, 64, 66, 68)]
     query = pd.DataFrame({"composition": ["65Na2S-35Sb2S3"], "state": ["glass_ceramic"], "heat_treatment_C": [280.0]})
     before = predict_frame(base, query).iloc[0]
@@ -69,7 +70,7 @@ def test_users_glass_ceramic_rows_move_their_system(small_model_dir, tmp_path):
     path = tmp_path / "lab.csv"
     pd.DataFrame({"composition": system, "state": "glass_ceramic", "heat_treatment_C": 280.0, "temperature_C": 25.0,
                   "sigma_S_cm": 10.0 ** target, "citation": "our lab 2026"}).to_csv(path, index=False)
-    after = predict_frame(NCEModel.load(small_model_dir).fit_processing(processing_rows(path)), query).iloc[0]
+    after = predict_frame(io.load(small_model_dir).fit_processing(processing_rows(path)), query).iloc[0]
     assert abs(after["log10_sigma25"] - target) < abs(before["log10_sigma25"] - target) - 0.5
 
 
@@ -86,5 +87,5 @@ def test_cli_predict_with_processing_flags(processing_model, tmp_path):
     assert g["log10_sigma25"] + 0.3 < c["log10_sigma25"] < g["log10_sigma25"] + 2.5
     assert c.get("state") == "glass_ceramic" and c.get("heat_treatment_C") == 300  # the flags reached the row
     assert c["log10_sigma25_lo"] < c["log10_sigma25"] < c["log10_sigma25_hi"] <= 0.0  # never above 1 S/cm
-    library = predict_frame(NCEModel.load(processing_model), _query(state="glass_ceramic", heat_treatment_C=300.0)).iloc[0]
+    library = predict_frame(io.load(processing_model), _query(state="glass_ceramic", heat_treatment_C=300.0)).iloc[0]
     assert c["log10_sigma25"] == pytest.approx(library["log10_sigma25"], abs=1e-6)
