@@ -103,7 +103,7 @@ def bootstrap_ratio(err_a: np.ndarray, err_b: np.ndarray, n_boot: int, seed: int
 
 def plausible(truth: pd.DataFrame, target: str) -> np.ndarray:
     """False where a stored resistivity is negative: sigma above 1 S/cm, in SciGlass a
-    log10 sigma stored in place of log10 rho (DESIGN.md), which NCE's curation corrects."""
+    log10 sigma stored in place of log10 rho (docs/design.md), which NCE's curation corrects."""
     values = truth[target].to_numpy(dtype=float)
     return ~(values < 0) if target in TEMPERATURES_C else np.ones(len(values), dtype=bool)
 

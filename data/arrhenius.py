@@ -2,7 +2,7 @@
 
 sigma(T) = sigma_0 exp(-Ea / (k_B T)), so log10 sigma is linear in 1/T with slope
 -Ea / (ln(10) k_B). NCE reports log10 sigma at 25 degC and Ea; sigma at any other
-temperature follows from the two (DESIGN.md, "Targets").
+temperature follows from the two (docs/design.md, "Targets").
 """
 
 from __future__ import annotations

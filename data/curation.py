@@ -2,7 +2,7 @@
 
 Every rule returns a boolean mask over rows; the build records how many rows each rule
 touched, and the dataset card lists them (data/DATASET.md). The facts behind the rules
-are measured traps of the SciGlass files (DESIGN.md, "Data facts").
+are measured traps of the SciGlass files (docs/design.md, "Data facts").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Inter-laboratory scatter: the error floor no model can beat on new publications.
 
-DESIGN.md, "Noise floor": key each glass by its atomic fractions rounded to 0.005,
+docs/design.md, "Noise floor": key each glass by its atomic fractions rounded to 0.005,
 average within a publication, keep compositions measured by >= 2 publications, and for
 each publication take |its value - mean of the other publications' values|.
 """

@@ -23,7 +23,7 @@ WHEEL_NAME = "glasspy-0.4.0-py3-none-any.whl"
 WHEEL_REQUIREMENT = "glasspy==0.4.0"
 _INNER = "glasspy/data/datafiles/select_{}.csv.zip"
 
-#: SciGK columns NCE reads (units in DESIGN.md, "Data"): resistivities, TK100C, Tg,
+#: SciGK columns NCE reads (units in docs/design.md, "Data"): resistivities, TK100C, Tg,
 #: viscosity points, density, moduli and provenance.
 RESISTIVITY_COLUMNS = {"RO20": 20.0, "RO100": 100.0, "RO150": 150.0, "RO300": 300.0}
 VISCOSITY_T_COLUMNS = {f"T{n}": float(n - 1) for n in range(1, 14)}  # T_n: eta = 10^(n-1) Pa s

@@ -4,7 +4,7 @@ Input (shared by all NCE featurizers): a DataFrame of atomic fractions whose col
 element symbols (any subset; absent elements count as zero) and whose rows sum to 1.
 Every function here works on whole columns with numpy, never row by row.
 
-Network connectivity (DESIGN.md, "Physics features") follows the charge-and-bond counting
+Network connectivity (docs/design.md, "Physics features") follows the charge-and-bond counting
 of Zachariasen's random-network picture: network formers T_i make c_i bonds to network
 anions, A = O + S + Se + Te (as anion) + N, and each anion can bridge two formers. With
 N_t = sum_i c_i n_i:

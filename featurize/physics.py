@@ -95,7 +95,7 @@ PHYSICS_FEATURES: tuple[str, ...] = (
 CITATIONS = {
     "wilkinson2020": (
         "Wilkinson, C. J. et al. (2020): activation energy of ionic conduction in glasses "
-        "scales with 1/(Tg m), the relaxation term. Reference as given in NCE DESIGN.md "
+        "scales with 1/(Tg m), the relaxation term. Reference as given in NCE's docs/design.md "
         "('Physics features'); full bibliographic record still to be added."
     ),
     "anderson_stuart1954": (

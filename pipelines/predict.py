@@ -1,7 +1,7 @@
 """Predict for candidate compositions: parse, validate, featurize, predict, flag the domain.
 
 Rows that cannot be used keep their input columns, get the reason in ``error`` and no
-numbers; they are never dropped. Output columns follow DESIGN.md's predict contract.
+numbers; they are never dropped. Output columns follow docs/design.md's predict contract.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def neighbors_frame(model, frame: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def predict_frame(model, frame: pd.DataFrame) -> pd.DataFrame:
-    """Input columns kept, DESIGN.md output columns added; bad rows carry ``error``."""
+    """Input columns kept, docs/design.md output columns added; bad rows carry ``error``."""
     if "composition" not in frame.columns:
         raise UserError("input needs a 'composition' column")
     frame = frame.reset_index(drop=True)

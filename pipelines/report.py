@@ -27,7 +27,7 @@ import pandas as pd
 from nce.models.nce_model import TARGETS
 from nce.pipelines.errors import UserError
 from nce.pipelines.validation import out_of_fold
-from nce.data.files import atomic_path
+from nce.data.files import write_text_atomic
 
 DEFAULT_SAMPLE = 2000
 DEFAULT_FOLDS = 5
@@ -131,12 +131,6 @@ def _page(sections: list[tuple[str, str]], header: str) -> str:
             f"<body><h1>NCE report</h1>{header}{body}</body></html>")
 
 
-def write_text_atomic(text: str, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return path
-
-
 def run_report(output: Path | None = None, model_uri: str | None = None, sample: int = DEFAULT_SAMPLE, n_folds: int = DEFAULT_FOLDS,
                seed: int = 0, on_step=lambda _msg, _advance=1: None) -> dict:
     """Build the page, log the run; returns paths, the OOF metrics and the run id."""
@@ -217,9 +211,9 @@ def run_report(output: Path | None = None, model_uri: str | None = None, sample:
             mlflow.set_tags({"model_data_hash": getattr(model, "data_hash_", ""), "suggest_run": campaign["run_id"] if campaign else ""})
             mlflow.log_metrics({**metrics, "wilkinson_spearman": wilkinson["spearman"], "wilkinson_k_eV_K": wilkinson["k_eV_K"]})
             page = _build_page(model, model_label, data, fam_all, rows, n_folds, metrics, calibration, shap_table, wilkinson, campaign, figs, run.info.run_id)
-            write_text_atomic(page, tmp / "report.html")
+            write_text_atomic(tmp / "report.html", page)
             mlflow.log_artifacts(str(tmp), artifact_path="report")
-        write_text_atomic(page, output)
+        write_text_atomic(output, page)
     return {"output": output, "run_id": run.info.run_id, "metrics": metrics, "figures": sorted(figs), "n_images": len(figs),
             "campaign": None if campaign is None else campaign["run_id"], "wilkinson": wilkinson}
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from nce.data.files import atomic_directory
 from nce.data.schema import PROCESSED_DIR, content_hash, read_manifest, to_csv_bytes
 from nce.models import io
 from nce.models.property_models import PROPERTY_TABLES, CompositionPropertyRegressor, PropertySubmodels
@@ -63,13 +62,6 @@ def cached_submodels(
     on_step("training the Tg, fragility, density and shear-modulus sub-models (once; cached)")
     models = PropertySubmodels.train(with_folds=True, n_folds=n_folds, max_rows_per_table=max_rows_per_table,
                                      params=params, random_state=random_state, tables=tables, n_jobs=n_jobs)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
+    with atomic_directory(target) as tmp:
         io.save(models, tmp)
-        os.replace(tmp, target)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not target.exists():
-            raise
     return target

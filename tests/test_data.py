@@ -69,7 +69,7 @@ def test_li2s_p2s5_glasses_near_67_to_70_conduct_near_1e_minus_4():
 
 def test_values_far_from_other_labs_are_flagged_and_left_out_of_training():
     """Zhang 1989 (six decades below the same author's 1992 values) and Kennedy 1991 (the
-    5e-8 S/cm trap of DESIGN.md) are flagged; Visco 1985, 1.1 decades low, is lab scatter."""
+    5e-8 S/cm trap of docs/design.md) are flagged; Visco 1985, 1.1 decades low, is lab scatter."""
     binaries = _li2s_p2s5_binaries(load_conductivity(training=False))
     near = binaries[binaries["Li2S_mol_pct"].between(65, 70)]
     flagged = near[near["disagrees_with_other_labs"].astype(bool)]

@@ -3,7 +3,7 @@ backend and a proxied artifact store, and two ``nce tune`` workers on one Optuna
 PostgreSQL (Debian's package, started here as an unprivileged user), all on loopback.
 
 Where PostgreSQL is not installed or cannot start, the workers share Optuna's journal file
-(DESIGN.md's storage for several local workers) and the test says so in its report line.
+(docs/design.md's storage for several local workers) and the test says so in its report line.
 """
 
 from __future__ import annotations
