@@ -2,9 +2,41 @@
 
 Reads component lists (``70Li2S-30P2S5``, ``0.7Li2S·0.3P2S5``, ``(Li2S)70 (P2S5)30``),
 nested groups (``80(0.7Li2S-0.3P2S5)-20LiI``), bare formulas (``Li3PS4``,
-``Li2.9PO3.3N0.46``) and mappings (``{"Li2S": 70, "P2S5": 30}``) into mol % of
-components and atomic fractions. Leaf formulas, element validity and molar masses come
-from pymatgen; everything else is a small recursive-descent parser.
+``Li2.9PO3.3N0.46``), ratio notation (``Na2O·2SiO2``, ``Na2O-2SiO2``, ``(Li2S)9(LaOI)``),
+formulas with spaces (``Li1.4Al0.4Ti1.6 (PO4)3``, ``Li0.022 La0.117 Ti0.208 O0.626``) and
+mappings (``{"Li2S": 70, "P2S5": 30}``) into mol % of components and atomic fractions. Leaf
+formulas, element validity and molar masses come from pymatgen; everything else is a small
+recursive-descent parser.
+
+How amounts are read, per list of components (the rules of glass science notation):
+
+- Every component has a number (``70Li2S-30P2S5``, ``0.7Li2S·0.3P2S5``): amounts, normalized
+  to 100 mol % (to 100 wt % then converted with ``basis="wt"``).
+- Ratio notation: a component without a number counts 1 and the number before (or, for a
+  bracket group, after) another one is its ratio. It applies when the components are joined
+  by a middle dot (``Na2O·2SiO2``, ``Na2O·Al2O3·6SiO2``, ``3Li2S·P2S5``, ``Li2S·P2S5`` = 1:1;
+  also ``•``, ``∙``, ``⋅`` and ``*``), when bracket groups follow each other
+  (``(Li2S)9(LaOI)`` = 9:1, pymatgen's formula-unit reading), and when the first component of
+  a ``-``/``+`` list has no number (``Na2O-2SiO2``, ``Li2O-2B2O3``). Ratios count formula
+  units, i.e. moles, so ``basis="wt"`` refuses them.
+- A space (or nothing) between pieces of one formula joins them into that formula when one
+  side is a single element with its subscript or a bracket group: ``Li6.02P0.98Si0.02S5 Br``,
+  ``Li0.022 La0.117 Ti0.208``, ``Li1.4Al0.4Ti1.6 (PO4)3``, ``(Li0.5Ce0.5)(MoO4)``,
+  ``(Li2S)(LaOI)`` (= Li2 S La O I). The result is what pymatgen reads for the same string.
+- One wrapping pair of quotes (``"..."``, ``'...'``, ``“...”``, ``‘...’``) is removed.
+
+What stays an error, with a one-line message naming the possible readings:
+
+- ``Li2S-P2S5`` (no numbers, dash or plus): the name of a system, not a composition; 50:50
+  would be a guess. Write ``Li2S·P2S5`` for one formula unit of each or give amounts.
+- ``Li2S P2S5`` (two compounds, a space, no numbers): one formula with a stray space or two
+  components without amounts.
+- ``70Li2S-P2S5``: a ratio 70:1, or mol % with P2S5's amount missing.
+- ``Na2O-30SiO2-20B2O3``: the numbers given sum to 10-100 (or are fractions summing below 1),
+  so "Na2O is the rest" (50 mol %) is as likely as a ratio 1:30:20.
+- ``Na2O 2SiO2`` and ``Li2O.2SiO2``: a ratio 1:2, or a subscript set apart from its element.
+- ``70Li2S (P2S5)30``: amounts in two notations (70:30), or one formula with a space
+  (``70Li2S(P2S5)30``), as in ``80Li1.4Al0.4Ti1.6 (PO4)3-20LiI``.
 """
 
 from __future__ import annotations
@@ -14,10 +46,10 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from numbers import Real
-from typing import Literal, Union
+from typing import Literal
 
 from pymatgen.core import Composition as _PmgComposition
 from pymatgen.core import Element
@@ -33,7 +65,10 @@ __all__ = [
 Basis = Literal["mol", "wt"]
 
 MAX_Z = 103  # up to lawrencium
-_SEPARATORS = frozenset("-\u2013\u2014\u2212\u00b7\u2022*+")  # - – — − · • * +
+# - – — − + and the dots of ratio notation: · • ∙ ⋅ *
+_DOTS = frozenset("\u00b7\u2022\u2219\u22c5*")
+_SEPARATORS = frozenset("-\u2013\u2014\u2212+") | _DOTS
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}  # one wrapping pair is removed
 _MINUS = frozenset("-\u2212")
 _OPEN = {"(": ")", "[": "]"}
 _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -41,6 +76,8 @@ _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _SUBSCRIPT = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
 _SYMBOL = re.compile(r"[A-Z][a-z]*", re.ASCII)
 _SYMBOL_COUNT = re.compile(r"([A-Z][a-z]*|[)\]])(\d+(?:\.\d+)?)?", re.ASCII)
+_SINGLE_ELEMENT = re.compile(r"[A-Z][a-z]*(?:\d+(?:\.\d+)?)?", re.ASCII)  # "Br", "La0.117"
+_RATIO_SUM = (10.0, 100.0)  # a "-" list with the first number missing and these sums is ambiguous
 _WS = re.compile(r"\s*")
 _REL_TOL = 0.005  # sums within 0.5 % of 1 or 100 are not worth a note
 _MAX_DEPTH = 32  # bracket nesting limit
@@ -203,7 +240,8 @@ def _check_formula_text(key: str) -> str:
     """Validate a whole string as one formula (a mapping key); return it stripped."""
     formula = key.strip()
     if len(formula) > MAX_TEXT_LENGTH:
-        raise CompositionError(f"component name is {len(formula):,} characters long (at most {MAX_TEXT_LENGTH:,})")
+        raise CompositionError(
+            f"component name is {len(formula):,} characters long (at most {MAX_TEXT_LENGTH:,})")
     _check_brackets(formula)
     scanned = _scan_formula(formula, 0) if formula else None
     if scanned is None or scanned[0] != len(formula):
@@ -215,8 +253,25 @@ def _check_formula_text(key: str) -> str:
 
 # --------------------------------------------------------------------------- text parser
 
-# A term is (amount or None, node, source text); a node is a formula or a list of terms.
-_Term = tuple[Union[float, None], Union[str, list], str]
+
+@dataclass(frozen=True)
+class _Term:
+    """One component as written: ``70Li2S``, ``(Li2S)70``, ``Na2O`` or ``(0.7Li2S-0.3P2S5)``."""
+
+    amount: float | None
+    node: str | _Group  # a formula, or the list inside a bracket group
+    source: str  # the component without its amount, e.g. "Li2S" or "(0.7Li2S-0.3P2S5)"
+    prefix: bool = False  # the amount stands before the component (70Li2S), not after ((Li2S)70)
+    number: str = ""  # the amount as written, "%" included
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Components and what stands between them: a separator, or "" for a space or nothing."""
+
+    terms: tuple[_Term, ...]
+    gaps: tuple[str, ...]
+    units: bool = field(default=False)  # bracket groups side by side: formula units, (Li2S)9(LaOI)
 
 
 class _Parser:
@@ -235,26 +290,34 @@ class _Parser:
         self.i = end
         return moved
 
-    def parse_list(self, close: str | None) -> list[_Term]:
-        s, terms = self.s, []
+    def parse_list(self, close: str | None) -> _Group:
+        s, terms, gaps = self.s, [], []
         while True:
             terms.append(self.parse_term())
             spaced = self.skip_ws()
             if self.i >= len(s):
                 if close:
                     raise self.fail("unbalanced bracket")
-                return terms
+                return _Group(tuple(terms), tuple(gaps))
             c = s[self.i]
             if c == close:
                 self.i += 1
-                return terms
+                return _Group(tuple(terms), tuple(gaps))
             if c in _SEPARATORS:
                 self.i += 1
                 self.skip_ws()
                 if self.i >= len(s) or s[self.i] == close:
                     raise self.fail(f"nothing after separator {c!r}")
+                gaps.append(c)
             elif not spaced and c not in _OPEN:
+                if c == "." and self.i + 1 < len(s) and s[self.i + 1].isdigit():
+                    raise CompositionError(
+                        f"unexpected '.' at position {self.i} in {self.s!r}: write '\u00b7' for ratio "
+                        f"notation ({s[:self.i]}\u00b7{s[self.i + 1:]}) or a digit before a subscript "
+                        f"({s[:self.i]}0{s[self.i:]})")
                 raise self.fail(f"unexpected {c!r} at position {self.i}")
+            else:
+                gaps.append("")
 
     def number(self) -> tuple[float, str] | None:
         match = _NUMBER.match(self.s, self.i)
@@ -266,6 +329,7 @@ class _Parser:
             raise self.fail(f"amount {match.group()!r} is not finite")
         if self.i < len(self.s) and self.s[self.i] == "%":
             self.i += 1
+            return value, match.group() + "%"
         return value, match.group()
 
     def parse_term(self) -> _Term:
@@ -279,7 +343,7 @@ class _Parser:
             self.skip_ws()
         node_start = self.i
         c = s[self.i] if self.i < len(s) else ""
-        node: str | list
+        node: str | _Group
         if "A" <= c <= "Z" or c in _OPEN:
             scanned = _scan_formula(s, self.i)
             # "(Li2S)70" is a group with an amount, "(NH4)2SO4" or "50(Li2S)2" a formula
@@ -298,13 +362,14 @@ class _Parser:
         else:
             raise self.fail(f"unexpected {c!r} at position {self.i}")
         source = s[node_start:self.i]
-        suffix = self.number() if isinstance(node, list) else None
+        suffix = self.number() if isinstance(node, _Group) else None
         if prefix is not None and suffix is not None:
             raise self.fail(f"two amounts for {source!r}")
         if negative:
-            raise CompositionError(f"negative amount -{prefix[1]} for {source!r}")
+            raise CompositionError(f"negative amount -{prefix[1].rstrip('%')} for {source!r}")
         amount = prefix or suffix
-        return (amount[0] if amount else None, node, source)
+        return _Term(amount[0] if amount else None, node, source, prefix is not None,
+                     amount[1] if amount else "")
 
 
 def _check_brackets(text: str) -> None:
@@ -324,19 +389,144 @@ def _is_round(total: float) -> bool:
     return math.isclose(total, 100.0, rel_tol=_REL_TOL) or math.isclose(total, 1.0, rel_tol=_REL_TOL)
 
 
-def _flatten(
-    terms: list[_Term], scale: float, where: str, out: dict[str, float], notes: list[str],
-    unit: str, group: bool = False,
-) -> None:
-    """Add ``scale`` split over ``terms`` (recursively) to ``out`` (formula -> amount)."""
-    amounts = [amount for amount, _, _ in terms]
+# --------------------------------------------------------------------------- notations
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _formula_text(term: _Term) -> str | None:
+    """The component as one formula without its prefix amount (``Br``, ``(PO4)3``), or None."""
+    node = term.node
+    if isinstance(node, str):
+        return node
+    if len(node.terms) != 1 or node.terms[0].amount is not None or node.units:
+        return None
+    inner = _formula_text(node.terms[0])
+    if inner is None:
+        return None
+    if term.amount is None or term.prefix:
+        return f"({inner})"
+    return f"({inner}){term.number}" if _SUBSCRIPT.fullmatch(term.number) else None
+
+
+def _join(left: _Term, right: _Term) -> _Term | None:
+    """``left`` and ``right`` (a space or nothing between them) as one formula, if they are one.
+
+    ``Li6.02P0.98Si0.02S5 Br``, ``La0.62 Li0.14(Mg0.5W0.5)O3``, ``Li1.4Al0.4Ti1.6 (PO4)3`` and
+    ``(Li2S)(LaOI)`` join: one side is a single element or a bracket group. ``Li2S P2S5`` (two
+    compounds) does not, nor ``(Li2S)70 P2S5`` (an amount after a group ends a component).
+    """
+    if right.prefix or (left.amount is not None and not left.prefix) or left.number.endswith("%"):
+        return None
+    lt, rt = _formula_text(left), _formula_text(right)
+    if lt is None or rt is None:
+        return None
+    bracket = rt.startswith("(")
+    if left.prefix:  # "65Li6PS5 Cl-35LiI"; "70Li2S (P2S5)30" has two readings
+        if right.amount is not None:
+            if isinstance(left.node, str):
+                inner = _formula_text(replace(right, amount=None))[1:-1]
+                pair = f"{left.number}{lt} {rt}"
+                raise CompositionError(
+                    f"ambiguous {pair!r}: {left.number} {lt} and {right.number} {inner} "
+                    f"(write {left.number}{lt}-{right.number}{inner}), or one formula with a space "
+                    f"(write {left.number}{lt}{rt})")
+            return None
+        if not (bracket or _SINGLE_ELEMENT.fullmatch(rt)):
+            return None
+    elif not (bracket or lt.startswith("(") or _SINGLE_ELEMENT.fullmatch(lt)
+              or _SINGLE_ELEMENT.fullmatch(rt)):
+        return None
+    joined = lt + rt
+    return _Term(left.amount, joined, joined, left.prefix, left.number)
+
+
+def _resolve(group: _Group) -> _Group:
+    """Join formulas written with spaces and mark bracket groups side by side as formula units."""
+    terms = tuple(t if isinstance(t.node, str) else replace(t, node=_resolve(t.node))
+                  for t in group.terms)
+    gaps = group.gaps
+    if (len(terms) > 1 and not any(gaps) and all(not isinstance(t.node, str) and not t.prefix for t in terms)
+            and any(t.amount is None for t in terms) and any(t.amount is not None for t in terms)):
+        return _Group(terms, gaps, units=True)  # (Li2S)9(LaOI): one LaOI to nine Li2S
+    out, out_gaps = [terms[0]], []
+    for gap, right in zip(gaps, terms[1:]):
+        joined = None if gap else _join(out[-1], right)
+        if joined is None:
+            out.append(right)
+            out_gaps.append(gap)
+        else:
+            out[-1] = joined
+    return _Group(tuple(out), tuple(out_gaps))
+
+
+def _written(terms: Iterable[_Term], amounts: Iterable[float | None], sep: str) -> str:
+    """Components written back with their amounts (None: none), e.g. ``Na2O·2SiO2``, ``50Na2O-50SiO2``."""
+    return sep.join(f"{'' if a is None else _fmt(a)}{t.source}" for t, a in zip(terms, amounts))
+
+
+def _amounts(group: _Group, where: str) -> tuple[list[float], bool]:
+    """The amount of each component of ``group`` and whether it was read as ratio notation."""
+    terms, gaps = group.terms, group.gaps
+    amounts = [t.amount for t in terms]
     if len(terms) == 1 and amounts[0] is None:
-        amounts = [1.0]
-    elif all(a is None for a in amounts):
-        raise CompositionError(f"no amounts given in {where!r}")
-    elif None in amounts:
-        missing = terms[amounts.index(None)][2]
-        raise CompositionError(f"missing amount for {missing!r} in {where!r}")
+        return [1.0], False
+    if None not in amounts:
+        return amounts, False  # type: ignore[return-value]
+    shown = _clip(where)
+    for gap, left, right in zip(gaps, terms, terms[1:]):
+        if not gap and left.amount is None and right.prefix:  # "Na2O 2SiO2"
+            pair = f"{left.source} {right.number}{right.source}"
+            within = "" if pair == shown else f" in {shown!r}"
+            raise CompositionError(
+                f"ambiguous {pair!r}{within}: a ratio 1:{_fmt(right.amount)} (write "
+                f"{left.source}\u00b7{right.number}{right.source}) or a subscript set apart by a space "
+                f"(write {left.source}{right.number}{right.source})")
+    ratio = [1.0 if a is None else a for a in amounts]
+    percent = any(t.number.endswith("%") for t in terms)  # "Na2O-2%SiO2" is no ratio
+    if not percent and (group.units or any(gap in _DOTS for gap in gaps)):
+        return ratio, True
+    if all(a is None for a in amounts):
+        if any(gaps):
+            raise CompositionError(
+                f"no amounts given in {shown!r}: this names a system; give amounts "
+                f"(e.g. {_written(terms, [100 / len(terms)] * len(terms), '-')}) or write "
+                f"{_written(terms, amounts, chr(0xb7))} for one formula unit of each")
+        raise CompositionError(
+            f"no amounts given in {shown!r}: write one formula without spaces "
+            f"({''.join(t.source for t in terms)}), {_written(terms, amounts, chr(0xb7))} for one formula "
+            f"unit of each, or give amounts")
+    missing = [t.source for t, a in zip(terms, amounts) if a is None]
+    given = math.fsum(a for a in amounts if a is not None)
+    fractions = given < 1 and all(a is None or a <= 1 for a in amounts)
+    rest = 1.0 if fractions else 100.0
+    if len(missing) == 1 and given < rest:
+        filled = _written(terms, [rest - given if a is None else a for a in amounts], "-")
+        as_amounts = f"{missing[0]} is the rest (write {filled})"
+    else:
+        as_amounts = f"the amount of {', '.join(missing)} is missing"
+    as_ratio = f"a ratio {':'.join(_fmt(a) for a in ratio)} (write {_written(terms, amounts, chr(0xb7))})"
+    if percent:
+        raise CompositionError(f"missing amount for {missing[0]!r} in {shown!r}: {as_amounts}")
+    if amounts[0] is not None:  # "70Li2S-P2S5"
+        raise CompositionError(f"missing amount for {missing[0]!r} in {shown!r}: {as_ratio}, or {as_amounts}")
+    if fractions or _RATIO_SUM[0] <= given < _RATIO_SUM[1]:  # "Na2O-30SiO2-20B2O3"
+        raise CompositionError(f"ambiguous {shown!r}: {as_ratio}, or {as_amounts}")
+    return ratio, True  # "Na2O-2SiO2": the first component has no number
+
+
+def _flatten(
+    group: _Group, scale: float, where: str, out: dict[str, float], notes: list[str],
+    unit: str, nested: bool = False,
+) -> None:
+    """Add ``scale`` split over the terms of ``group`` (recursively) to ``out`` (formula -> amount)."""
+    amounts, ratio = _amounts(group, where)
+    if ratio and unit == "wt":
+        raise CompositionError(
+            f"{_clip(where)!r} is ratio notation (a component without a number counts 1): it counts "
+            f"formula units, i.e. moles, not weight; give every weight % or use basis 'mol'")
     try:
         total = math.fsum(amounts)
     except OverflowError:
@@ -345,18 +535,21 @@ def _flatten(
         raise CompositionError(f"amounts too large in {where!r}")
     if total <= 0:
         raise CompositionError(f"all amounts are zero in {where!r}")
-    if not _is_round(total):
-        inside = f"amounts in {where!r}" if group else "amounts"
-        notes.append(f"{inside} summed to {_fmt(total)}; normalized to 100 {unit} %")
-    for amount, (_, node, source) in zip(amounts, terms):
+    inside = f" in {where!r}" if nested else ""
+    if ratio:
+        notes.append(f"read{inside} as the ratio {':'.join(_fmt(a) for a in amounts)} (a component "
+                     f"without a number counts 1); normalized to 100 {unit} %")
+    elif not _is_round(total):
+        notes.append(f"amounts{inside} summed to {_fmt(total)}; normalized to 100 {unit} %")
+    for amount, term in zip(amounts, group.terms):
         if amount == 0:
-            notes.append(f"dropped {source!r} with amount 0")
+            notes.append(f"dropped {term.source!r} with amount 0")
             continue
         share = scale * (amount / total)  # amount / total first: 100 * 1e308 overflows
-        if isinstance(node, str):
-            out[node] = out.get(node, 0.0) + share
+        if isinstance(term.node, str):
+            out[term.node] = out.get(term.node, 0.0) + share
         else:
-            _flatten(node, share, source, out, notes, unit, group=True)
+            _flatten(term.node, share, term.source, out, notes, unit, nested=True)
 
 
 def _build(
@@ -402,9 +595,12 @@ def _bare_formula(text: str, formula: str) -> Composition:
 
 def _parse_text(text: str, basis: Basis) -> Composition:
     if len(text) > MAX_TEXT_LENGTH:
-        raise CompositionError(f"composition text is {len(text):,} characters long (at most {MAX_TEXT_LENGTH:,})")
+        raise CompositionError(
+            f"composition text is {len(text):,} characters long (at most {MAX_TEXT_LENGTH:,})")
     source = text if text.isascii() else unicodedata.normalize("NFKC", text)
     source = source.strip()
+    if len(source) >= 2 and _QUOTES.get(source[0]) == source[-1]:  # a cell wrapped in quotes
+        source = source[1:-1].strip()
     if not source:
         raise CompositionError("empty composition")
     if source[0] == "{":
@@ -417,15 +613,15 @@ def _parse_text(text: str, basis: Basis) -> Composition:
         return _parse_mapping(mapping, basis, text)
     _check_brackets(source)
     parser = _Parser(source)
-    terms = parser.parse_list(None)
-    while len(terms) == 1 and terms[0][0] is None:  # unwrap "(...)" without an amount
-        node = terms[0][1]
+    group = _resolve(parser.parse_list(None))
+    while len(group.terms) == 1 and group.terms[0].amount is None:  # unwrap "(...)" without an amount
+        node = group.terms[0].node
         if isinstance(node, str):
             return _bare_formula(text, node)
-        terms = node
+        group = node
     notes: list[str] = []
     flat: dict[str, float] = {}
-    _flatten(terms, 100.0, source, flat, notes, basis)
+    _flatten(group, 100.0, source, flat, notes, basis)
     return _build(text, flat, basis, notes)
 
 
@@ -474,12 +670,21 @@ def _parse_cached(text: str, basis: Basis) -> Composition:
 def parse_composition(text: str | Mapping[str, float], basis: Basis = "mol") -> Composition:
     """Parse a composition text or mapping into mol % components and atomic fractions.
 
+    Ratio notation (``Na2O·2SiO2``, ``Na2O-2SiO2``, ``(Li2S)9(LaOI)``: a component without a
+    number counts 1) gives components in mol %; a formula written with spaces
+    (``Li1.4Al0.4Ti1.6 (PO4)3``) or as bracket groups (``(Li2S)(LaOI)``) is one bare formula.
+    ``Li2S-P2S5`` without numbers names a system and stays an error, as before: 50:50 would be
+    a guess (``Li2S·P2S5`` is one formula unit of each). The module docstring lists the rules.
+
     Args:
-        text: e.g. ``70Li2S-30P2S5``, ``(Li2S)70 (P2S5)30``, ``Li3PS4``, ``{"Li2S": 70}``.
-        basis: whether the amounts are mol % (``"mol"``) or weight % (``"wt"``).
+        text: e.g. ``70Li2S-30P2S5``, ``(Li2S)70 (P2S5)30``, ``Li3PS4``, ``Na2O·2SiO2``,
+            ``{"Li2S": 70}``; one wrapping pair of quotes is removed.
+        basis: whether the amounts are mol % (``"mol"``) or weight % (``"wt"``); ratio
+            notation counts formula units (moles) and is refused with ``"wt"``.
 
     Raises:
-        CompositionError: the text is empty, malformed or names an unknown element.
+        CompositionError: the text is empty, malformed, ambiguous (the message names the
+            readings) or names an unknown element.
     """
     if basis not in ("mol", "wt"):
         raise CompositionError(f"unknown basis {basis!r}; use 'mol' or 'wt'")

@@ -381,3 +381,259 @@ def test_hydrate_style_dot_is_an_error_not_a_misread_subscript():
     """'Li2O.2SiO2' must not be read as Li2 O0.2 Si O2."""
     with pytest.raises(CompositionError, match="unexpected '.'"):
         parse_composition("Li2O.2SiO2")
+
+
+# --------------------------------------------------------------------------- literature notations (issue 21)
+# Expected fractions are counted by hand from the formula units each notation stands for.
+
+RATIO_FORMS = [
+    # one Na2O to two SiO2: Na 2, Si 2, O 1 + 4 = 5 (9 atoms)
+    ("Na2O\u00b72SiO2", {"Na2O": 100 / 3, "SiO2": 200 / 3}, {"O": 5, "Na": 2, "Si": 2}),
+    ("Na2O-2SiO2", {"Na2O": 100 / 3, "SiO2": 200 / 3}, {"O": 5, "Na": 2, "Si": 2}),
+    ("Na2O \u2013 2SiO2", {"Na2O": 100 / 3, "SiO2": 200 / 3}, {"O": 5, "Na": 2, "Si": 2}),
+    ("Na2O+2SiO2", {"Na2O": 100 / 3, "SiO2": 200 / 3}, {"O": 5, "Na": 2, "Si": 2}),
+    ("Na2O*2SiO2", {"Na2O": 100 / 3, "SiO2": 200 / 3}, {"O": 5, "Na": 2, "Si": 2}),
+    ("Na2O\u22c52SiO2", {"Na2O": 100 / 3, "SiO2": 200 / 3}, {"O": 5, "Na": 2, "Si": 2}),  # dot operator
+    # Li 2, B 4, O 1 + 6 = 7
+    ("Li2O-2B2O3", {"Li2O": 100 / 3, "B2O3": 200 / 3}, {"Li": 2, "B": 4, "O": 7}),
+    ("Li2O\u00b72B2O3", {"Li2O": 100 / 3, "B2O3": 200 / 3}, {"Li": 2, "B": 4, "O": 7}),
+    # albite: Na 2, Al 2, Si 6, O 1 + 3 + 12 = 16
+    ("Na2O\u00b7Al2O3\u00b76SiO2", {"Na2O": 12.5, "Al2O3": 12.5, "SiO2": 75},
+     {"O": 16, "Na": 2, "Al": 2, "Si": 6}),
+    ("Na2O-Al2O3-6SiO2", {"Na2O": 12.5, "Al2O3": 12.5, "SiO2": 75}, {"O": 16, "Na": 2, "Al": 2, "Si": 6}),
+    # diopside: Ca 1, Mg 1, Si 2, O 1 + 1 + 4 = 6
+    ("CaO\u00b7MgO\u00b72SiO2", {"CaO": 25, "MgO": 25, "SiO2": 50}, {"O": 6, "Mg": 1, "Si": 2, "Ca": 1}),
+    # three Li2S to one P2S5 = Li3PS4: Li 6, P 2, S 3 + 5 = 8
+    ("3Li2S\u00b7P2S5", {"Li2S": 75, "P2S5": 25}, {"Li": 6, "P": 2, "S": 8}),
+    ("Li2S\u00b7P2S5", {"Li2S": 50, "P2S5": 50}, {"Li": 2, "P": 2, "S": 6}),  # a dot: one of each
+    # bracket groups side by side are formula units: nine Li2S to one LaOI (pymatgen reads it so)
+    ("(Li2S)9(LaOI)", {"Li2S": 90, "LaOI": 10}, {"Li": 18, "O": 1, "S": 9, "I": 1, "La": 1}),
+    ("(Li2S)9 (LaOI)", {"Li2S": 90, "LaOI": 10}, {"Li": 18, "O": 1, "S": 9, "I": 1, "La": 1}),
+    # a hydrate: Li3 Mo8 S8 O(8 + 8 + 5 + 1) H(8 + 1 + 2) W1, plus 18 H2O
+    ("Li3(Mo8S8O8(OH)8(HWO5(H2O)))*(H2O)18", {"Li3(Mo8S8O8(OH)8(HWO5(H2O)))": 100 / 19, "H2O": 1800 / 19},
+     {"H": 47, "Li": 3, "O": 40, "S": 8, "Mo": 8, "W": 1}),
+    # a group made in ratio notation inside percent notation
+    ("80(Na2O\u00b72SiO2)-20LiI", {"Na2O": 80 / 3, "SiO2": 160 / 3, "LiI": 20},
+     {"Li": 20, "O": 400 / 3, "Na": 160 / 3, "Si": 160 / 3, "I": 20}),
+]
+
+
+@pytest.mark.parametrize(("text", "components", "counts"), RATIO_FORMS)
+def test_ratio_notation(text: str, components: dict[str, float], counts: dict[str, float]) -> None:
+    comp = parse_composition(text)
+    assert_close(comp.components, components)
+    expected = fractions(counts)
+    assert_close(comp.atoms, {e: expected[e] for e in comp.atoms})
+    assert set(comp.atoms) == set(expected)
+    assert any("ratio" in note for note in comp.notes)
+    assert_close(parse_composition(comp.normalized).atoms, comp.atoms, rel=1e-5)
+
+
+FORMULAS_WITH_SPACES = [
+    ("(Li2S)(LaOI)", "(Li2S)(LaOI)", {"Li": 2, "O": 1, "S": 1, "I": 1, "La": 1}),  # one Li2S plus one LaOI
+    ("(Li0.5Ce0.5)(MoO4)", "(Li0.5Ce0.5)(MoO4)", {"Li": 0.5, "O": 4, "Mo": 1, "Ce": 0.5}),
+    ("Li1.4Al0.4Ti1.6 (PO4)3", "Li1.4Al0.4Ti1.6(PO4)3", {"Li": 1.4, "O": 12, "Al": 0.4, "P": 3, "Ti": 1.6}),
+    ("Li6.02P0.98Si0.02S5 Br", "Li6.02P0.98Si0.02S5Br", {"Li": 6.02, "Si": 0.02, "P": 0.98, "S": 5, "Br": 1}),
+    ("Li0.022 La0.117 Ti0.208 Al0.001 O0.626", "Li0.022La0.117Ti0.208Al0.001O0.626",
+     {"Li": 0.022, "O": 0.626, "Al": 0.001, "Ti": 0.208, "La": 0.117}),
+    ("La0.62 Li0.14(Mg0.5W0.5)O3", "La0.62Li0.14(Mg0.5W0.5)O3",
+     {"Li": 0.14, "O": 3, "Mg": 0.5, "La": 0.62, "W": 0.5}),
+    ("Li6PS5 Cl", "Li6PS5Cl", {"Li": 6, "P": 1, "S": 5, "Cl": 1}),
+]
+
+
+@pytest.mark.parametrize(("text", "formula", "counts"), FORMULAS_WITH_SPACES)
+def test_formula_with_spaces(text: str, formula: str, counts: dict[str, float]) -> None:
+    comp = parse_composition(text)
+    assert comp.components == {}
+    assert comp.formula == formula == comp.normalized
+    assert_close(comp.atoms, fractions(counts))
+    assert comp.notes == ()
+
+
+def test_space_inside_a_component_formula() -> None:
+    comp = parse_composition("65Li6PS5 Cl-35LiI")
+    assert_close(comp.components, {"Li6PS5Cl": 65, "LiI": 35})
+    # Li 390 + 35, P 65, S 325, Cl 65, I 35
+    assert_close(comp.atoms, fractions({"Li": 425, "P": 65, "S": 325, "Cl": 65, "I": 35}))
+
+
+@pytest.mark.parametrize(
+    "text", ['"70Li2S-30P2S5"', "'70Li2S-30P2S5'", "\u201c70Li2S-30P2S5\u201d", ' " (Li2S)70 (P2S5)30 " ']
+)
+def test_one_pair_of_wrapping_quotes_is_removed(text: str) -> None:
+    comp = parse_composition(text)
+    assert comp.text == text
+    assert_close(comp.components, LPS_COMPONENTS)
+    assert comp.notes == ()
+
+
+@pytest.mark.parametrize("text", ['""70Li2S-30P2S5""', '"70Li2S-30P2S5', "'70Li2S-30P2S5\"", '""'])
+def test_other_quotes_stay_errors(text: str) -> None:
+    with pytest.raises(CompositionError):
+        parse_composition(text)
+
+
+def test_percent_forms_are_unchanged() -> None:
+    """The forms that gave amounts before still do (a bracket group with an amount is not ratio)."""
+    assert_close(parse_composition("(Li2S)70 (P2S5)30").components, LPS_COMPONENTS)
+    assert_close(parse_composition("(YPO4)0.8(Li3PO4)0.2").components, {"YPO4": 80, "Li3PO4": 20})
+    assert_close(parse_composition("0.5Li2S\u00b70.5SiS2").components, {"Li2S": 50, "SiS2": 50})
+    assert parse_composition("70%Li2S (P2S5)30").notes == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        # a system, not a composition (kept from before); the message names both ways out
+        ("Li2S-P2S5", ["no amounts given", "50Li2S-50P2S5", "Li2S\u00b7P2S5"]),
+        ("Li2S + P2S5", ["no amounts given", "Li2S\u00b7P2S5"]),
+        # one formula with a stray space, or two components without amounts
+        ("Li2S P2S5", ["no amounts given", "Li2SP2S5", "Li2S\u00b7P2S5"]),
+        # a ratio 70:1 or 70 mol % with P2S5's amount missing
+        ("70Li2S-P2S5", ["missing amount for 'P2S5'", "70:1", "70Li2S\u00b7P2S5", "70Li2S-30P2S5"]),
+        ("(Li2S)70 P2S5", ["missing amount for 'P2S5'", "70:1"]),
+        # numbers that look like the rest of 100 mol % (or of 1) when the first has none
+        ("Na2O-30SiO2-20B2O3",
+         ["ambiguous", "1:30:20", "Na2O\u00b730SiO2\u00b720B2O3", "50Na2O-30SiO2-20B2O3"]),
+        ("Na2O-0.5SiO2", ["ambiguous", "1:0.5", "0.5Na2O-0.5SiO2"]),
+        # a percent sign rules out the ratio reading
+        ("Na2O-2%SiO2", ["missing amount for 'Na2O'", "98Na2O-2SiO2"]),
+        # a ratio or a subscript set apart from its element
+        ("Na2O 2SiO2", ["ambiguous", "1:2", "Na2O\u00b72SiO2", "Na2O2SiO2"]),
+        ("Li2O.2SiO2", ["unexpected '.'", "Li2O\u00b72SiO2", "Li2O0.2SiO2"]),
+        # amounts in two notations or one formula with a space
+        ("70Li2S (P2S5)30", ["ambiguous", "70Li2S-30P2S5", "70Li2S(P2S5)30"]),
+        ("80Li1.4Al0.4Ti1.6 (PO4)3-20LiI", ["ambiguous", "80Li1.4Al0.4Ti1.6(PO4)3"]),
+    ],
+)
+def test_ambiguous_texts_name_their_readings(text: str, tokens: list[str]) -> None:
+    with pytest.raises(CompositionError) as info:
+        parse_composition(text)
+    message = str(info.value)
+    assert "\n" not in message and len(message) <= 300
+    for token in tokens:
+        assert token in message
+
+
+def test_ratio_notation_is_molar() -> None:
+    with pytest.raises(CompositionError, match="ratio notation"):
+        parse_composition("Na2O\u00b72SiO2", basis="wt")
+    # a formula with a space has no amounts, so the basis does not matter
+    assert parse_composition("Li6PS5 Cl", basis="wt").atoms == parse_composition("Li6PS5Cl").atoms
+
+
+# --------------------------------------------------------------------------- literature notation properties
+
+ELEMENTS = [
+    "Li", "Na", "K", "Ag", "La", "Ti", "Al", "Zr", "Ge", "Ga", "P", "S", "O", "Si", "B", "I", "Br", "Cl", "N",
+]
+DOTS = ["\u00b7", "\u2022", "\u2219", "\u22c5", "*", " \u00b7 "]
+DASHES = ["-", "\u2013", "\u2212", "+", " - "]
+subscripts = st.one_of(
+    st.just(""), st.integers(1, 12).map(str), st.integers(1, 999).map(lambda n: f"{n / 1000:g}"))
+
+
+def count(text: str) -> float:
+    return 1.0 if text == "" else float(text)
+
+
+def expected_atoms(units: dict[str, float]) -> dict[str, float]:
+    """Atomic fractions of formula -> number of formula units, counted with pymatgen per formula."""
+    from pymatgen.core import Composition as PmgComposition
+
+    counts: dict[str, float] = {}
+    for formula, n in units.items():
+        for element, k in PmgComposition(formula).get_el_amt_dict().items():
+            counts[element] = counts.get(element, 0.0) + n * k
+    return fractions(counts)
+
+
+def assert_same_atoms(actual: dict[str, float], expected: dict[str, float]) -> None:
+    assert set(actual) == set(expected)
+    for element, value in expected.items():
+        assert actual[element] == pytest.approx(value, rel=1e-9, abs=1e-12), element
+
+
+ratio_systems = st.lists(st.sampled_from(GLASS_COMPONENTS), min_size=2, max_size=4, unique=True).flatmap(
+    lambda comps: st.tuples(
+        st.just(comps), st.lists(st.integers(1, 12), min_size=len(comps), max_size=len(comps))))
+
+
+@settings(max_examples=150, deadline=None)
+@given(ratio_systems, st.sampled_from(DOTS), st.booleans())
+def test_round_trip_dot_ratio_notation(system: tuple[list[str], list[int]], dot: str, quoted: bool) -> None:
+    """``Na2O·2SiO2``: a coefficient of 1 is left out; the components get the ratio as mol %."""
+    comps, ratio = system
+    text = dot.join(f"{'' if n == 1 else n}{c}" for c, n in zip(comps, ratio))
+    comp = parse_composition(f'"{text}"' if quoted else text)
+    assert_close(comp.components, expected_percent(dict(zip(comps, map(float, ratio)))), rel=1e-9)
+    assert_same_atoms(comp.atoms, expected_atoms(dict(zip(comps, map(float, ratio)))))
+
+
+@settings(max_examples=150, deadline=None)
+@given(ratio_systems, st.sampled_from(DASHES))
+def test_round_trip_dash_ratio_notation(system: tuple[list[str], list[int]], dash: str) -> None:
+    """``Na2O-2SiO2``: the first component without a number counts 1, the others carry ratios."""
+    comps, ratio = system
+    ratio = [1] + [1 + n % 3 for n in ratio[1:]]  # small ratios, as glass notation writes them
+    text = comps[0] + dash + dash.join(f"{n}{c}" for c, n in zip(comps[1:], ratio[1:]))
+    comp = parse_composition(text)
+    assert_close(comp.components, expected_percent(dict(zip(comps, map(float, ratio)))), rel=1e-9)
+    assert_same_atoms(comp.atoms, expected_atoms(dict(zip(comps, map(float, ratio)))))
+
+
+@settings(max_examples=150, deadline=None)
+@given(ratio_systems, st.lists(st.booleans(), min_size=4, max_size=4), st.sampled_from(["", " "]))
+def test_round_trip_bracket_formula_units(
+    system: tuple[list[str], list[int]], bare: list[bool], gap: str
+) -> None:
+    """``(Li2S)9(LaOI)``: a bracket group without a number counts 1, as pymatgen reads it."""
+    comps, ratio = system
+    bare = bare[: len(comps)]
+    if all(bare):
+        bare[0] = False
+    units = {c: 1.0 if b else float(n) for c, n, b in zip(comps, ratio, bare)}
+    text = gap.join(f"({c})" if b else f"({c}){n}" for c, n, b in zip(comps, ratio, bare))
+    comp = parse_composition(text)
+    assert_close(comp.components, expected_percent(units), rel=1e-9)
+    assert_same_atoms(comp.atoms, expected_atoms(units))
+    assert_same_atoms(comp.atoms, expected_atoms({text.replace(" ", ""): 1.0}))  # pymatgen's reading
+
+
+element_pairs = st.lists(
+    st.tuples(st.sampled_from(ELEMENTS), subscripts), min_size=2, max_size=6, unique_by=lambda p: p[0])
+
+
+@settings(max_examples=150, deadline=None)
+@given(element_pairs, st.sampled_from([" ", "  ", "\t"]), st.booleans())
+def test_round_trip_element_amount_pairs_with_spaces(
+    pairs: list[tuple[str, str]], space: str, quoted: bool
+) -> None:
+    """``Li0.022 La0.117 Ti0.208 O0.626``: element-amount pairs set apart by spaces are one formula."""
+    text = space.join(symbol + n for symbol, n in pairs)
+    comp = parse_composition(f"'{text}'" if quoted else text)
+    assert comp.components == {}
+    assert comp.formula == text.replace(space, "")
+    assert_same_atoms(comp.atoms, fractions({symbol: count(n) for symbol, n in pairs}))
+
+
+GROUP_ATOMS = {"PO4": {"P": 1, "O": 4}, "SO4": {"S": 1, "O": 4}, "MoO4": {"Mo": 1, "O": 4},
+               "OH": {"O": 1, "H": 1}, "BH4": {"B": 1, "H": 4}, "SiO4": {"Si": 1, "O": 4}}
+
+
+@settings(max_examples=150, deadline=None)
+@given(element_pairs, st.sampled_from(sorted(GROUP_ATOMS)), subscripts,
+       st.sampled_from(["", " "]))
+def test_round_trip_formula_and_group_with_a_space(
+    pairs: list[tuple[str, str]], group: str, n: str, space: str
+) -> None:
+    """``Li1.4Al0.4Ti1.6 (PO4)3``: a formula and a bracket group set apart by a space are one formula."""
+    base = "".join(symbol + k for symbol, k in pairs)
+    text = f"{base}{space}({group}){n}"
+    comp = parse_composition(text)
+    assert comp.formula == f"{base}({group}){n}"
+    counts = {symbol: count(k) for symbol, k in pairs}
+    for element, k in GROUP_ATOMS[group].items():
+        counts[element] = counts.get(element, 0.0) + count(n) * k
+    assert_same_atoms(comp.atoms, fractions(counts))
