@@ -85,7 +85,7 @@ def matminer_rate(atoms: pd.DataFrame) -> tuple[float, int]:
 
 
 def _clear_parse_cache() -> None:
-    from nce.featurize import composition
+    from nce.data import composition
 
     cached = getattr(composition, "_parse_cached", None)
     if cached is not None and hasattr(cached, "cache_clear"):

@@ -22,7 +22,7 @@ from nce.data.arrhenius import log10_sigma_at
 from nce.data.errors import NCEError
 from nce.data.rows import DEFAULTS, check_rows, raise_first
 from nce.data.schema import element_columns
-from nce.featurize.composition import parse_many
+from nce.data.composition import parse_many
 
 NEAR_25C = 5.0
 #: Checked by :mod:`nce.data.rows` (vocabularies and one range per quantity).

@@ -14,7 +14,7 @@ from pymatgen.core.periodic_table import Element
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from nce.data.schema import ELEMENT_SYMBOLS, element_columns
-from nce.featurize.composition import CompositionError, parse_many
+from nce.data.composition import CompositionError, parse_many
 from nce.featurize.element_properties import FastElementFeatures
 from nce.featurize.glass_chemistry import GlassChemistry
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nce.data.errors import NCEError
-from nce.featurize.composition import CompositionError
+from nce.data.composition import CompositionError
 from nce.pipelines.errors import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="NCE: conductivity of glassy solid electrolytes.")
@@ -35,7 +35,7 @@ def user_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (NCEError, UserError, CompositionError) as exc:
+        except NCEError as exc:
             err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 

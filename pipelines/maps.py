@@ -18,7 +18,7 @@ from scipy.optimize import nnls
 
 from nce.data.arrhenius import K_B_EV_PER_K, LN10
 from nce.data.rows import check_option
-from nce.featurize.composition import CompositionError, parse_composition
+from nce.data.composition import CompositionError, parse_composition
 from nce.pipelines.errors import UserError
 
 METRICS = ("sigma", "Ea")

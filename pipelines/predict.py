@@ -14,7 +14,7 @@ import pandas as pd
 from nce.data.errors import one_line
 from nce.data.files import atomic_path
 from nce.data.rows import check_rows, missing
-from nce.featurize.composition import parse_many
+from nce.data.composition import parse_many
 from nce.models import io
 from nce.models.nce_model import NCEModel
 from nce.pipelines.errors import UserError

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from nce.data.rows import RANGES, RowError, check_option, check_word
-from nce.featurize.composition import CompositionError, format_components, parse_composition
+from nce.data.composition import CompositionError, format_components, parse_composition
 from nce.pipelines.errors import UserError
 
 HEAT_TREATED_STATES = ("glass_ceramic", "amorphous_ceramic")

@@ -28,7 +28,7 @@ from scipy.stats import norm
 
 from nce.data.arrhenius import log10_sigma_at
 from nce.data.schema import element_columns
-from nce.featurize.composition import parse_many
+from nce.data.composition import parse_many
 from nce.pipelines.errors import UserError
 from nce.pipelines.search_space import SearchSpace
 

@@ -54,6 +54,8 @@ from typing import Literal
 from pymatgen.core import Composition as _PmgComposition
 from pymatgen.core import Element
 
+from nce.data.errors import NCEError, one_line
+
 __all__ = [
     "Composition",
     "CompositionError",
@@ -85,7 +87,7 @@ MAX_TEXT_LENGTH = 10_000  # characters; no glass needs more, and parsed texts ar
 _MAX_MESSAGE = 300  # characters of an error message (the echoed input is cut, not the reason)
 
 
-class CompositionError(ValueError):
+class CompositionError(NCEError, ValueError):
     """A composition text that cannot be read; the message names the problem.
 
     The message is one line of at most 300 characters however long or odd the input was
@@ -93,10 +95,7 @@ class CompositionError(ValueError):
     """
 
     def __init__(self, message: object = "") -> None:
-        text = " ".join(str(message).splitlines())
-        if len(text) > _MAX_MESSAGE:
-            text = text[: _MAX_MESSAGE - 1] + "\u2026"
-        super().__init__(text)
+        super().__init__(one_line(message, _MAX_MESSAGE))
 
 
 class _FrozenDict(dict):
