@@ -98,6 +98,19 @@ class CompositionError(NCEError, ValueError):
         super().__init__(one_line(message, _MAX_MESSAGE))
 
 
+def _total(amounts: Iterable[float], where: str) -> float:
+    """Sum of the amounts of ``where``; finite and positive, or a CompositionError."""
+    try:
+        total = math.fsum(amounts)
+    except OverflowError:
+        total = math.inf
+    if not math.isfinite(total):
+        raise CompositionError(f"amounts too large in {where!r}")
+    if total <= 0:
+        raise CompositionError(f"all amounts are zero in {where!r}")
+    return total
+
+
 class _FrozenDict(dict):
     """A read-only dict, so cached compositions can be shared safely."""
 
@@ -526,14 +539,7 @@ def _flatten(
         raise CompositionError(
             f"{_clip(where)!r} is ratio notation (a component without a number counts 1): it counts "
             f"formula units, i.e. moles, not weight; give every weight % or use basis 'mol'")
-    try:
-        total = math.fsum(amounts)
-    except OverflowError:
-        total = math.inf
-    if not math.isfinite(total):
-        raise CompositionError(f"amounts too large in {where!r}")
-    if total <= 0:
-        raise CompositionError(f"all amounts are zero in {where!r}")
+    total = _total(amounts, where)
     inside = f" in {where!r}" if nested else ""
     if ratio:
         notes.append(f"read{inside} as the ratio {':'.join(_fmt(a) for a in amounts)} (a component "
@@ -645,14 +651,7 @@ def _parse_mapping(mapping: Mapping, basis: Basis, text: str) -> Composition:
             notes.append(f"dropped {key!r} with amount 0")
             continue
         flat[formula] = flat.get(formula, 0.0) + amount
-    try:
-        total = math.fsum(flat.values())
-    except OverflowError:
-        total = math.inf
-    if not math.isfinite(total):
-        raise CompositionError(f"amounts too large in {text!r}")
-    if total <= 0:
-        raise CompositionError(f"all amounts are zero in {text!r}")
+    total = _total(flat.values(), text)
     if not _is_round(total):
         notes.insert(0, f"amounts summed to {_fmt(total)}; normalized to 100 {basis} %")
     return _build(text, flat, basis, notes)

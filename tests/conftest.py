@@ -57,6 +57,32 @@ def small_model_dir(tmp_path_factory):
 
 
 @pytest.fixture()
+def drawn(monkeypatch):
+    """The matplotlib figures written during the test, captured as drawn (at savefig)."""
+    from matplotlib.figure import Figure
+
+    figures, savefig = [], Figure.savefig
+
+    def record(self, *args, **kwargs):
+        figures.append(self)
+        return savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", record)
+    return figures
+
+
+def assert_png(path) -> None:
+    """A PNG file that PIL decodes in full and that is not blank."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.verify()  # raises on a truncated or corrupt file
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert np.asarray(image.convert("L")).std() > 0, f"{path} is blank"
+
+
+@pytest.fixture()
 def rng():
     return np.random.default_rng(0)
 

@@ -7,37 +7,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import assert_png
 from typer.testing import CliRunner
 
 from nce.cli import app
 from nce.pipelines.explain import explain, top_table
 from nce.pipelines.predict import load_model, predict_frame
-
-
-@pytest.fixture()
-def drawn(monkeypatch):
-    """The matplotlib figures written during the test, captured as drawn (at savefig)."""
-    from matplotlib.figure import Figure
-
-    figures, savefig = [], Figure.savefig
-
-    def record(self, *args, **kwargs):
-        figures.append(self)
-        return savefig(self, *args, **kwargs)
-
-    monkeypatch.setattr(Figure, "savefig", record)
-    return figures
-
-
-def assert_png(path) -> None:
-    """A PNG file that PIL decodes in full and that is not blank."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        image.verify()  # raises on a truncated or corrupt file
-    with Image.open(path) as image:
-        assert image.format == "PNG"
-        assert np.asarray(image.convert("L")).std() > 0, f"{path} is blank"
 
 
 def test_contributions_sum_to_the_prediction(small_model_dir):

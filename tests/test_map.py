@@ -6,36 +6,11 @@ import re
 
 import numpy as np
 import pytest
+from conftest import assert_png
 from typer.testing import CliRunner
 
 from nce.cli import app
 from nce.pipelines.maps import composition_grid, measured_in_system, parse_system, run_map
-
-
-@pytest.fixture()
-def drawn(monkeypatch):
-    """The matplotlib figures written during the test, captured as drawn (at savefig)."""
-    from matplotlib.figure import Figure
-
-    figures, savefig = [], Figure.savefig
-
-    def record(self, *args, **kwargs):
-        figures.append(self)
-        return savefig(self, *args, **kwargs)
-
-    monkeypatch.setattr(Figure, "savefig", record)
-    return figures
-
-
-def assert_png(path) -> None:
-    """A PNG file that PIL decodes in full and that is not blank."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        image.verify()  # raises on a truncated or corrupt file
-    with Image.open(path) as image:
-        assert image.format == "PNG"
-        assert np.asarray(image.convert("L")).std() > 0, f"{path} is blank"
 
 
 def scatter_of(ax):
