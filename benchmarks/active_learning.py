@@ -53,7 +53,11 @@ def campaign_pools(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     for system in counts[counts >= MIN_COMPOSITIONS].index:
         rows = frame[frame["system"] == system]
         elements = sorted(system.split("-"))
-        pool = rows.groupby("key").agg(y=("log10_sigma25", "mean"), **{e: (e, "mean") for e in elements}).reset_index(drop=True)
+        pool = (
+            rows.groupby("key")
+            .agg(y=("log10_sigma25", "mean"), **{e: (e, "mean") for e in elements})
+            .reset_index(drop=True)
+        )
         pools[system] = pool
     return pools
 
@@ -71,11 +75,22 @@ def run_random(pool: pd.DataFrame, start: np.ndarray, rng: np.random.Generator) 
 def run_tpe(pool: pd.DataFrame, start: np.ndarray, seed: int) -> list[int]:
     elements = [c for c in pool.columns if c != "y"]
     X = pool[elements].to_numpy()
-    dists = {e: optuna.distributions.FloatDistribution(float(X[:, i].min()), float(X[:, i].max()) + 1e-9) for i, e in enumerate(elements)}
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=START))
+    dists = {
+        e: optuna.distributions.FloatDistribution(float(X[:, i].min()), float(X[:, i].max()) + 1e-9)
+        for i, e in enumerate(elements)
+    }
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=START)
+    )
     order = list(start)
     for i in start:
-        study.add_trial(optuna.trial.create_trial(params={e: float(X[i, j]) for j, e in enumerate(elements)}, distributions=dists, value=float(pool["y"].iloc[i])))
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={e: float(X[i, j]) for j, e in enumerate(elements)},
+                distributions=dists,
+                value=float(pool["y"].iloc[i]),
+            )
+        )
     while len(order) < min(BUDGET, len(pool)):
         trials = [study.ask(dists) for _ in range(min(BATCH, min(BUDGET, len(pool)) - len(order)))]
         for trial in trials:
@@ -146,41 +161,73 @@ def main() -> None:
             seed = args.seed * 1000 + r
             rng = np.random.default_rng(seed)
             start = rng.choice(len(pool), size=START, replace=False)
-            orders = {"random": run_random(pool, start, np.random.default_rng(seed + 1)), "tpe": run_tpe(pool, start, seed),
-                      "nce": run_nce(pool, start, priors[s])}
+            orders = {
+                "random": run_random(pool, start, np.random.default_rng(seed + 1)),
+                "tpe": run_tpe(pool, start, seed),
+                "nce": run_nce(pool, start, priors[s]),
+            }
             for method, order in orders.items():
                 values = y[np.asarray(order)]
-                records.append({"system": s, "n_compositions": len(pool), "repeat": r, "method": method,
-                                "experiments_to_top5": first_hit(values, threshold)})
+                records.append(
+                    {
+                        "system": s,
+                        "n_compositions": len(pool),
+                        "repeat": r,
+                        "method": method,
+                        "experiments_to_top5": first_hit(values, threshold),
+                    }
+                )
                 best = np.maximum.accumulate(values)
                 for k in (5, 10, 20, 30, 40):
                     if k <= len(best):
-                        curves.append({"system": s, "method": method, "experiments": k,
-                                       "gap_to_best": float(y.max() - best[k - 1])})
+                        curves.append(
+                            {
+                                "system": s,
+                                "method": method,
+                                "experiments": k,
+                                "gap_to_best": float(y.max() - best[k - 1]),
+                            }
+                        )
     res = pd.DataFrame(records)
-    per_system = res.groupby(["system", "n_compositions", "method"])["experiments_to_top5"].median().unstack("method").reset_index()
+    per_system = (
+        res.groupby(["system", "n_compositions", "method"])["experiments_to_top5"]
+        .median()
+        .unstack("method")
+        .reset_index()
+    )
     per_system = per_system.sort_values("n_compositions", ascending=False)
     med = res.groupby(["system", "method"])["experiments_to_top5"].median().unstack().median()
     # the same count without the START random compositions every strategy shares (0 = a start hit)
-    chosen = res.assign(chosen=(res["experiments_to_top5"] - START).clip(lower=0)).groupby(["system", "method"])["chosen"].median().unstack().median()
+    chosen = (
+        res.assign(chosen=(res["experiments_to_top5"] - START).clip(lower=0))
+        .groupby(["system", "method"])["chosen"]
+        .median()
+        .unstack()
+        .median()
+    )
     found = res.assign(found=res["experiments_to_top5"] <= BUDGET).groupby("method")["found"].mean()
     curve = pd.DataFrame(curves).groupby(["method", "experiments"])["gap_to_best"].median().unstack("experiments")
     total = time.time() - start_time
     lines = ["| system | compositions | random | TPE | NCE |", "|---|---:|---:|---:|---:|"]
-    lines += [f"| {r.system} | {r.n_compositions} | {r.random:g} | {r.tpe:g} | {r.nce:g} |" for r in per_system.itertuples()]
-    curve_lines = ["| method | " + " | ".join(f"after {k}" for k in curve.columns) + " |", "|---|" + "---:|" * len(curve.columns)]
+    lines += [
+        f"| {r.system} | {r.n_compositions} | {r.random:g} | {r.tpe:g} | {r.nce:g} |" for r in per_system.itertuples()
+    ]
+    curve_lines = [
+        "| method | " + " | ".join(f"after {k}" for k in curve.columns) + " |",
+        "|---|" + "---:|" * len(curve.columns),
+    ]
     curve_lines += [f"| {m} | " + " | ".join(f"{v:.2f}" for v in curve.loc[m]) + " |" for m in ("random", "tpe", "nce")]
     body = f"""Command: `python benchmarks/active_learning.py` (seed {args.seed}, {args.repeats} campaigns per system, {total:.0f} s on 2 cores).
 {len(systems)} chemical systems with >= {MIN_COMPOSITIONS} distinct compositions; each held out of NCE's training ({N_GROUPS} models,
 one per group of systems). Start {START} random compositions, batches of {BATCH}, budget {BUDGET}; {NOT_FOUND} = no top-5 % conductor
 within budget. The value per system is the median over its campaigns.
 
-Median over systems of the experiments until a top-5 % conductor is measured: random {med['random']:g}, TPE {med['tpe']:g},
-NCE {med['nce']:g} (NCE / random = {med['nce'] / med['random']:.2f}). Found within budget: random {found['random']:.0%},
-TPE {found['tpe']:.0%}, NCE {found['nce']:.0%} of campaigns. The count includes the {START} random starts every strategy shares: short
+Median over systems of the experiments until a top-5 % conductor is measured: random {med["random"]:g}, TPE {med["tpe"]:g},
+NCE {med["nce"]:g} (NCE / random = {med["nce"] / med["random"]:.2f}). Found within budget: random {found["random"]:.0%},
+TPE {found["tpe"]:.0%}, NCE {found["nce"]:.0%} of campaigns. The count includes the {START} random starts every strategy shares: short
 of a lucky start, the smallest possible count is {START + 1}, a top conductor with the first experiment the strategy chose.
-Counting only the experiments each strategy chose (0 where a start already was one): random {chosen['random']:g}, TPE {chosen['tpe']:g},
-NCE {chosen['nce']:g}.
+Counting only the experiments each strategy chose (0 where a start already was one): random {chosen["random"]:g}, TPE {chosen["tpe"]:g},
+NCE {chosen["nce"]:g}.
 
 Best found against experiments (median over systems of the gap to the system's best log10 sigma25, decades):
 

@@ -66,10 +66,7 @@ def matminer_rate(atoms: pd.DataFrame) -> tuple[float, int]:
     from matminer.featurizers.composition import ElementProperty, Stoichiometry, ValenceOrbital
     from pymatgen.core import Composition
 
-    comps = [
-        Composition({el: x for el, x in row.items() if x > 0})
-        for row in atoms.to_dict(orient="records")
-    ]
+    comps = [Composition({el: x for el, x in row.items() if x > 0}) for row in atoms.to_dict(orient="records")]
     with warnings.catch_warnings():
         # matminer warns that impute_nan will change its default; NCE matches the current one
         warnings.simplefilter("ignore")
@@ -110,9 +107,19 @@ def cross_validation_rows(n_jobs: int) -> list[tuple]:
         y, oof = grouped_oof_predictions(table, target, 5, estimator)
         seconds = time.perf_counter() - start
         err = np.abs(y - oof)
-        out.append((target, table_name, len(y), table["KOD"].nunique(), err.mean(),
-                    np.median(err), np.mean(np.abs(y - y.mean())), seconds,
-                    DEFAULT_HYPERPARAMS[target]))
+        out.append(
+            (
+                target,
+                table_name,
+                len(y),
+                table["KOD"].nunique(),
+                err.mean(),
+                np.median(err),
+                np.mean(np.abs(y - y.mean())),
+                seconds,
+                DEFAULT_HYPERPARAMS[target],
+            )
+        )
     return out
 
 
@@ -128,10 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--matminer-n", type=int, default=500, help="rows for matminer")
     parser.add_argument("--submodels", help="folder of saved PropertySubmodels (skip training)")
     parser.add_argument("--save-submodels", help="save the trained sub-models here")
-    parser.add_argument("--cv", action="store_true",
-                        help="also run grouped 5-fold CV of the sub-models (slow)")
-    parser.add_argument("--write-results", action="store_true",
-                        help="write the section of benchmarks/RESULTS.md")
+    parser.add_argument("--cv", action="store_true", help="also run grouped 5-fold CV of the sub-models (slow)")
+    parser.add_argument("--write-results", action="store_true", help="write the section of benchmarks/RESULTS.md")
     parser.add_argument("--n-jobs", type=int, default=2, help="xgboost threads")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -165,8 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     features = featurizer.transform(atoms)
-    rows.append(("GlassFeaturizer.transform, atomic fractions", len(atoms),
-                 time.perf_counter() - start))
+    rows.append(("GlassFeaturizer.transform, atomic fractions", len(atoms), time.perf_counter() - start))
 
     _clear_parse_cache()
     frame = pd.DataFrame({"composition": [t for t, e in zip(texts, errors) if e is None]})
@@ -177,8 +181,13 @@ def main(argv: list[str] | None = None) -> int:
 
     sample = atoms.sample(min(args.matminer_n, len(atoms)), random_state=args.seed)
     seconds, n_matminer = matminer_rate(sample)
-    rows.append((f"matminer ElementProperty(magpie) + Stoichiometry + ValenceOrbital, "
-                 f"n_jobs=1 ({n_matminer} features)", len(sample), seconds))
+    rows.append(
+        (
+            f"matminer ElementProperty(magpie) + Stoichiometry + ValenceOrbital, n_jobs=1 ({n_matminer} features)",
+            len(sample),
+            seconds,
+        )
+    )
 
     lines = [
         f"Featurization: {args.n:,} random compositions from the conductivity table's "
@@ -200,11 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cv:
         lines += [
             "",
-            "Property sub-models, grouped 5-fold CV (GroupKFold by publication KOD), full "
-            "tables:",
+            "Property sub-models, grouped 5-fold CV (GroupKFold by publication KOD), full tables:",
             "",
-            "| target | table | rows | publications | MAE | median AE | MAE of the mean "
-            "| CV seconds |",
+            "| target | table | rows | publications | MAE | median AE | MAE of the mean | CV seconds |",
             "|---|---|---:|---:|---:|---:|---:|---:|",
         ]
         cv = cross_validation_rows(args.n_jobs)

@@ -108,8 +108,14 @@ def plausible(truth: pd.DataFrame, target: str) -> np.ndarray:
     return ~(values < 0) if target in TEMPERATURES_C else np.ones(len(values), dtype=bool)
 
 
-def score(truth: pd.DataFrame, preds: dict[str, pd.DataFrame], subsets: dict[str, np.ndarray], n_boot: int, seed: int,
-          curated: tuple[str, ...] = ()) -> pd.DataFrame:
+def score(
+    truth: pd.DataFrame,
+    preds: dict[str, pd.DataFrame],
+    subsets: dict[str, np.ndarray],
+    n_boot: int,
+    seed: int,
+    curated: tuple[str, ...] = (),
+) -> pd.DataFrame:
     """Metrics per (subset, target, model); in ``curated`` subsets implausible truths are left out."""
     rows = []
     for subset, mask in subsets.items():
@@ -125,8 +131,20 @@ def score(truth: pd.DataFrame, preds: dict[str, pd.DataFrame], subsets: dict[str
             for name, err in errors.items():
                 m = regression_metrics(y, y + err)
                 ci = bootstrap_ratio(err, errors["GlassNet"], n_boot, seed) if name != "GlassNet" else (1.0, 1.0)
-                rows.append({"subset": subset, "target": target, "model": name, "n": int(ok.sum()), "mae": m["mae"],
-                             "rmse": m["rmse"], "r2": m["r2"], "ratio": m["mae"] / gn_mae, "ratio_lo": ci[0], "ratio_hi": ci[1]})
+                rows.append(
+                    {
+                        "subset": subset,
+                        "target": target,
+                        "model": name,
+                        "n": int(ok.sum()),
+                        "mae": m["mae"],
+                        "rmse": m["rmse"],
+                        "r2": m["r2"],
+                        "ratio": m["mae"] / gn_mae,
+                        "ratio_lo": ci[0],
+                        "ratio_hi": ci[1],
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -141,13 +159,23 @@ def table_md(scores: pd.DataFrame, subset: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--peers", type=Path, default=DEFAULT_PEERS, help="folder with test_ids.csv and glassnet_test_predictions.csv")
-    parser.add_argument("--wheel", type=Path, default=None, help="glasspy-0.4.0 wheel (default: cached or pip download)")
+    parser.add_argument(
+        "--peers", type=Path, default=DEFAULT_PEERS, help="folder with test_ids.csv and glassnet_test_predictions.csv"
+    )
+    parser.add_argument(
+        "--wheel", type=Path, default=None, help="glasspy-0.4.0 wheel (default: cached or pip download)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bootstrap", type=int, default=2000)
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
-    parser.add_argument("--cache", action="store_true", help="reuse (or keep) the held-out sub-models in ~/.cache/nce (the recorded run trains them)")
-    parser.add_argument("--predictions", type=Path, default=None, help="also write every test row's true and predicted values (CSV)")
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="reuse (or keep) the held-out sub-models in ~/.cache/nce (the recorded run trains them)",
+    )
+    parser.add_argument(
+        "--predictions", type=Path, default=None, help="also write every test row's true and predicted values (CSV)"
+    )
     args = parser.parse_args()
     start = time.time()
 
@@ -176,8 +204,11 @@ def main() -> None:
 
     t0 = time.time()
     step("training the property sub-models without the test glasses")
-    subs = str(cached_submodels(n_folds=DEFAULT_FOLDS, random_state=args.seed, tables=tables)) if args.cache else \
-        PropertySubmodels.train(with_folds=True, n_folds=DEFAULT_FOLDS, random_state=args.seed, tables=tables)
+    subs = (
+        str(cached_submodels(n_folds=DEFAULT_FOLDS, random_state=args.seed, tables=tables))
+        if args.cache
+        else PropertySubmodels.train(with_folds=True, n_folds=DEFAULT_FOLDS, random_state=args.seed, tables=tables)
+    )
     t_sub = time.time() - t0
     t0 = time.time()
     step(f"training NCE on {len(cond_train):,} conductivity rows")
@@ -218,9 +249,13 @@ def main() -> None:
 
     step("scoring")
     curated_pairs = set(zip(cond["KOD"].astype(int), cond["GLASNO"].astype(int)))
-    in_curated = ids[[(int(k), int(g)) in curated_pairs for k, g in zip(ids["KOD"], ids["GLASNO"])]]["dedup_index"].unique()
+    in_curated = ids[[(int(k), int(g)) in curated_pairs for k, g in zip(ids["KOD"], ids["GLASNO"])]][
+        "dedup_index"
+    ].unique()
     domain = test_atoms.index.isin(in_curated)
-    has_ion = (test_atoms.reindex(columns=list(ELECTROLYTE_IONS), fill_value=0.0).fillna(0.0) > 0).any(axis=1).to_numpy()
+    has_ion = (
+        (test_atoms.reindex(columns=list(ELECTROLYTE_IONS), fill_value=0.0).fillna(0.0) > 0).any(axis=1).to_numpy()
+    )
     electrolytes = has_ion & (truth["RO20"] < 6.0).to_numpy()
     A, B = "(a) NCE domain: curated ionic conductors", "(b) Li/Na/K/Ag, sigma(20 °C) > 1e-6 S/cm"
     subsets = {A: domain, B: electrolytes, "all test rows": np.ones(len(truth), dtype=bool)}
@@ -231,16 +266,31 @@ def main() -> None:
 
     fam = family(test_atoms.fillna(0.0))
     ok = domain & truth["RO20"].notna().to_numpy() & plausible(truth, "RO20")
-    by_family = pd.DataFrame({"family": fam[ok], "NCE": (nce["RO20"] - truth["RO20"]).abs()[ok].to_numpy(),
-                              "GlassNet": (glassnet["RO20"] - truth["RO20"]).abs()[ok].to_numpy()})
+    by_family = pd.DataFrame(
+        {
+            "family": fam[ok],
+            "NCE": (nce["RO20"] - truth["RO20"]).abs()[ok].to_numpy(),
+            "GlassNet": (glassnet["RO20"] - truth["RO20"]).abs()[ok].to_numpy(),
+        }
+    )
     by_family = by_family.groupby("family").agg(n=("NCE", "size"), NCE=("NCE", "mean"), GlassNet=("GlassNet", "mean"))
     by_family = by_family[by_family["n"] >= 10].sort_values("n", ascending=False).head(12)
-    family_md = "\n".join(["| family (mobile, anion, other) | n | NCE MAE | GlassNet MAE |", "|---|---:|---:|---:|"]
-                          + [f"| {f} | {int(r.n)} | {r.NCE:.2f} | {r.GlassNet:.2f} |" for f, r in by_family.iterrows()])
+    family_md = "\n".join(
+        ["| family (mobile, anion, other) | n | NCE MAE | GlassNet MAE |", "|---|---:|---:|---:|"]
+        + [f"| {f} | {int(r.n)} | {r.NCE:.2f} | {r.GlassNet:.2f} |" for f, r in by_family.iterrows()]
+    )
     if args.predictions is not None:
-        both = pd.concat([truth.add_suffix("_true"), glassnet.add_suffix("_glassnet"), nce.add_suffix("_nce"),
-                          reference.add_suffix("_reference"), out[["log10_sigma25", "Ea_eV"]].set_axis(truth.index).add_suffix("_nce"),
-                          pd.DataFrame({"family": fam, "in_domain_a": domain, "electrolyte_b": electrolytes}, index=truth.index)], axis=1)
+        both = pd.concat(
+            [
+                truth.add_suffix("_true"),
+                glassnet.add_suffix("_glassnet"),
+                nce.add_suffix("_nce"),
+                reference.add_suffix("_reference"),
+                out[["log10_sigma25", "Ea_eV"]].set_axis(truth.index).add_suffix("_nce"),
+                pd.DataFrame({"family": fam, "in_domain_a": domain, "electrolyte_b": electrolytes}, index=truth.index),
+            ],
+            axis=1,
+        )
         both.to_csv(args.predictions, float_format="%.5g")
     per_s = len(query) / t_pred
     total = time.time() - start
@@ -248,13 +298,13 @@ def main() -> None:
     headline = ", ".join(f"{t} {a.loc[t, 'ratio']:.2f}×" for t in TARGETS if t in a.index)
     body = f"""Command: `python benchmarks/glassnet.py` (seed {args.seed}, {args.bootstrap} bootstrap resamples, {total:.0f} s on 2 cores:
 sub-models {t_sub:.0f} s, NCE conductivity models {t_nce:.0f} s). GlassNet's test set: {len(truth):,} merged compositions
-({len(ids):,} SciGlass glasses). Removed before training: {', '.join(f'{k} {v:,} rows' for k, v in removed.items())}.
+({len(ids):,} SciGlass glasses). Removed before training: {", ".join(f"{k} {v:,} rows" for k, v in removed.items())}.
 NCE's RO at 100/150/300 °C is −log10 sigma(T) from its sigma25 and Ea through the Arrhenius relation (no per-temperature
 model); the reference has one xgboost per temperature (rows of the curated table with a value there) and one for Tg.
 Errors are in decades of resistivity (RO) and kelvin (Tg). Ratio = MAE / GlassNet's MAE on the same rows.
 
 In (a) and (b) a stored resistivity below 0 (sigma above 1 S/cm: a log10 sigma stored as log10 rho, which NCE's curation
-corrects or drops) is not scored: in (a) {', '.join(f'{t} {n}' for t, n in implausible.items())} rows, in (b) {implausible_b} of the RO20 rows;
+corrects or drops) is not scored: in (a) {", ".join(f"{t} {n}" for t, n in implausible.items())} rows, in (b) {implausible_b} of the RO20 rows;
 they stay in "all test rows".
 
 Headline on (a): NCE / GlassNet MAE {headline}.

@@ -9,7 +9,6 @@ child process whose peak resident memory is reported. The baseline in the same r
 featurization alone, so the table shows what the models and the domain cost on top.
 """
 
-from nce.models import io
 from __future__ import annotations
 
 import argparse
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from nce.models import io
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -45,7 +46,6 @@ def candidates(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def _stream_child(model_dir: str, inp: str, out: str) -> None:
-    from nce.models.nce_model import NCEModel
     from nce.pipelines.predict import predict_file
 
     start = time.perf_counter()
@@ -82,13 +82,17 @@ def main() -> None:
             fh.write("composition\n")
             for _ in range(reps):
                 frame["composition"].to_csv(fh, header=False, index=False)
-        child = subprocess.run([sys.executable, __file__, "--child", str(model_dir), str(tmp / "big.csv"), str(tmp / "big_out.csv")],
-                               capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(model_dir), str(tmp / "big.csv"), str(tmp / "big_out.csv")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         stream_rows, stream_s, peak_mb = child.stdout.split()
     table = f"""| step | rows | seconds | rows/s |
 |---|---:|---:|---:|
 | baseline: featurize only (parse + GlassFeaturizer.transform) | {len(frame):,} | {featurize_s:.1f} | {len(frame) / featurize_s:,.0f} |
-| end to end from CSV (parse, featurize, sigma25 + Ea with intervals, domain, write) | {counts['rows']:,} | {e2e_s:.1f} | {counts['rows'] / e2e_s:,.0f} |
+| end to end from CSV (parse, featurize, sigma25 + Ea with intervals, domain, write) | {counts["rows"]:,} | {e2e_s:.1f} | {counts["rows"] / e2e_s:,.0f} |
 | streaming in chunks of 100,000 (child process) | {int(stream_rows):,} | {float(stream_s):.1f} | {int(stream_rows) / float(stream_s):,.0f} |
 
 Peak resident memory of the streaming process: {float(peak_mb):,.0f} MB (target < 2,000 MB). End-to-end target: 100,000 in <= 60 s.

@@ -18,9 +18,9 @@ ZERO_C_IN_K = 273.15
 def log10_sigma_at(log10_sigma25_S_cm, Ea_eV, temperature_C):
     """log10 sigma(T) from log10 sigma(25 degC) and Ea (vectorized)."""
     T_K = np.asarray(temperature_C, dtype=float) + ZERO_C_IN_K
-    return np.asarray(log10_sigma25_S_cm, dtype=float) - np.asarray(Ea_eV, dtype=float) / (
-        LN10 * K_B_EV_PER_K
-    ) * (1.0 / T_K - 1.0 / T_REFERENCE_K)
+    return np.asarray(log10_sigma25_S_cm, dtype=float) - np.asarray(Ea_eV, dtype=float) / (LN10 * K_B_EV_PER_K) * (
+        1.0 / T_K - 1.0 / T_REFERENCE_K
+    )
 
 
 def fit_arrhenius(temperature_C: np.ndarray, log10_sigma_S_cm: np.ndarray) -> dict[str, np.ndarray]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -83,10 +83,18 @@ def load_sources(wheel: Path, log: CurationLog, progress: Progress) -> pd.DataFr
     identical = duplicated.groupby(sciglass.KEY)[value_cols].nunique(dropna=False).le(1).all(axis=1)
     conflicting_keys = identical.index[~identical.to_numpy()]
     conflicting = scigk.set_index(sciglass.KEY).index.isin(conflicting_keys)
-    log.add("all", f"rows sharing a (KOD, GLASNO) key: {len(duplicated)} rows, {duplicated.groupby(sciglass.KEY).ngroups} keys", len(duplicated))
+    log.add(
+        "all",
+        f"rows sharing a (KOD, GLASNO) key: {len(duplicated)} rows, {duplicated.groupby(sciglass.KEY).ngroups} keys",
+        len(duplicated),
+    )
     log.add("all", "dropped: duplicate keys whose property values disagree (composition ambiguous)", conflicting.sum())
     scigk = scigk[~conflicting].drop_duplicates(subset=sciglass.KEY, keep="first")
-    log.add("all", "dropped: exact repeats of a duplicate key (one copy kept)", len(duplicated) - conflicting.sum() - (len(identical) - len(conflicting_keys)))
+    log.add(
+        "all",
+        "dropped: exact repeats of a duplicate key (one copy kept)",
+        len(duplicated) - conflicting.sum() - (len(identical) - len(conflicting_keys)),
+    )
 
     fractions = sciglass.atomic_fractions(atmol)
     zero = fractions.isna().all(axis=1)
@@ -101,8 +109,7 @@ def _composition_columns(frame: pd.DataFrame, elements: list[str]) -> pd.DataFra
     values = frame[elements].to_numpy(dtype=float)
     comps = frame["components"]
     text = [
-        _components_text(c) if isinstance(c, dict) and c else _atoms_text(v, elements)
-        for c, v in zip(comps, values)
+        _components_text(c) if isinstance(c, dict) and c else _atoms_text(v, elements) for c, v in zip(comps, values)
     ]
     return pd.DataFrame({"composition": text}, index=frame.index)
 
@@ -123,8 +130,14 @@ def build_conductivity(src: pd.DataFrame, elements: list[str], log: CurationLog)
     flipped, hopeless = cur.sign_flipped_resistivity(frame)
     ro = frame[list(cur.RO_COLUMNS)].to_numpy(dtype=float)
     ro[flipped] = -ro[flipped]
-    log.add("conductivity", "corrected: log10 sigma stored as log10 rho (negative, rising with T) - sign flipped", flipped.sum())
-    log.add("conductivity", "dropped: negative log10 rho not rising with T (sigma > 1 S/cm or unit error)", hopeless.sum())
+    log.add(
+        "conductivity",
+        "corrected: log10 sigma stored as log10 rho (negative, rising with T) - sign flipped",
+        flipped.sum(),
+    )
+    log.add(
+        "conductivity", "dropped: negative log10 rho not rising with T (sigma > 1 S/cm or unit error)", hopeless.sum()
+    )
     tk = frame["TK100C"].to_numpy(dtype=float)
     tk_out = np.isfinite(tk) & ((tk < cur.TK100C_RANGE_C[0]) | (tk > cur.TK100C_RANGE_C[1]))
     tk_drop = tk_out | flipped  # a flipped row's TK100C came from the wrong-sign line
@@ -180,22 +193,37 @@ def build_conductivity(src: pd.DataFrame, elements: list[str], log: CurationLog)
     out, frame_atoms = out[keep], frame_atoms[keep]
 
     out["suspect_fast_ion"] = out["log10_sigma25"] > cur.FAST_ION_LOG10_SIGMA25
-    log.add("conductivity", f"flagged suspect_fast_ion: log10 sigma25 > {cur.FAST_ION_LOG10_SIGMA25} (kept, excluded from training)", out["suspect_fast_ion"].sum())
+    log.add(
+        "conductivity",
+        f"flagged suspect_fast_ion: log10 sigma25 > {cur.FAST_ION_LOG10_SIGMA25} (kept, excluded from training)",
+        out["suspect_fast_ion"].sum(),
+    )
     present = _present_elements(frame_atoms, elements)
     result = pd.concat([out, frame_atoms[present]], axis=1).sort_values(["KOD", "GLASNO"])
     result["disagrees_with_other_labs"] = False
     kept = ~result["suspect_fast_ion"].to_numpy()
     result.loc[kept, "disagrees_with_other_labs"] = cur.disagrees_with_other_labs(result[kept])
-    log.add("conductivity", f"flagged disagrees_with_other_labs: > {cur.OTHER_LABS_MAX_DEVIATION_DECADES} decades from the median of "
-            f">= {cur.OTHER_LABS_MIN_PUBLICATIONS - 1} other publications on the same composition (kept, excluded from training)",
-            result["disagrees_with_other_labs"].sum())
+    log.add(
+        "conductivity",
+        f"flagged disagrees_with_other_labs: > {cur.OTHER_LABS_MAX_DEVIATION_DECADES} decades from the median of "
+        f">= {cur.OTHER_LABS_MIN_PUBLICATIONS - 1} other publications on the same composition "
+        "(kept, excluded from training)",
+        result["disagrees_with_other_labs"].sum(),
+    )
     log.add("conductivity", "rows in the table", len(result))
     return result.reset_index(drop=True)
 
 
 def _simple_property_table(
-    src: pd.DataFrame, elements: list[str], column: str, name: str, unit_col: str, lo: float, hi: float,
-    log: CurationLog, offset: float = 0.0,
+    src: pd.DataFrame,
+    elements: list[str],
+    column: str,
+    name: str,
+    unit_col: str,
+    lo: float,
+    hi: float,
+    log: CurationLog,
+    offset: float = 0.0,
 ) -> pd.DataFrame:
     frame = src[src[column].notna()]
     values = frame[column].to_numpy(dtype=float) + offset
@@ -215,7 +243,8 @@ def build_viscosity(src: pd.DataFrame, elements: list[str], log: CurationLog, pr
     """Per-glass MYEGA fits of Tg and m from the isokom temperatures and isotherms."""
     t_cols, v_cols = sciglass.VISCOSITY_T_COLUMNS, sciglass.VISCOSITY_V_COLUMNS
     T_K = np.column_stack(
-        [src[c].to_numpy(dtype=float) + 273.15 for c in t_cols] + [np.full(len(src), t + 273.15) for t in v_cols.values()]
+        [src[c].to_numpy(dtype=float) + 273.15 for c in t_cols]
+        + [np.full(len(src), t + 273.15) for t in v_cols.values()]
     )
     log_eta = np.column_stack(
         [np.full(len(src), lg) for lg in t_cols.values()] + [src[c].to_numpy(dtype=float) - 1.0 for c in v_cols]
@@ -256,8 +285,12 @@ def build_tables(wheel: Path, progress: Progress = lambda _: None) -> tuple[dict
     tables = {"conductivity": build_conductivity(src, elements, log)}
     progress("tg, density, shear modulus")
     tables["tg"] = _simple_property_table(src, elements, "TG", "tg", "Tg_K", *cur.TG_RANGE_K, log, offset=273.15)
-    tables["density"] = _simple_property_table(src, elements, "DENSITY", "density", "density_g_cm3", *cur.DENSITY_RANGE_G_CM3, log)
-    tables["shear_modulus"] = _simple_property_table(src, elements, "MOD_SDV", "shear_modulus", "shear_modulus_GPa", *cur.SHEAR_MODULUS_RANGE_GPA, log)
+    tables["density"] = _simple_property_table(
+        src, elements, "DENSITY", "density", "density_g_cm3", *cur.DENSITY_RANGE_G_CM3, log
+    )
+    tables["shear_modulus"] = _simple_property_table(
+        src, elements, "MOD_SDV", "shear_modulus", "shear_modulus_GPa", *cur.SHEAR_MODULUS_RANGE_GPA, log
+    )
     tables["viscosity"] = build_viscosity(src, elements, log, progress)
     return tables, log
 

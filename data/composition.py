@@ -47,7 +47,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from numbers import Real
 from typing import Literal
 
@@ -170,12 +170,12 @@ def format_components(mapping: Mapping[str, float]) -> str:
 # --------------------------------------------------------------------------- leaf formulas
 
 
-@lru_cache(maxsize=None)
+@cache
 def _atomic_number(symbol: str) -> int:
     return Element(symbol).Z
 
 
-@lru_cache(maxsize=None)
+@cache
 def _canonical_symbol(symbol: str) -> str:
     """The element pymatgen counts a symbol as (``D`` and ``T`` are hydrogen)."""
     return Element(symbol).symbol
@@ -189,7 +189,7 @@ def _check_symbol(symbol: str, leaf: str) -> None:
         raise CompositionError(f"unsupported element {symbol!r} (Z={z} > {MAX_Z}) in {leaf!r}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _leaf(leaf: str) -> tuple[tuple[tuple[str, float], ...], float]:
     """Element counts (ordered by Z) and molar mass in g/mol of one formula."""
     for match in _SYMBOL_COUNT.finditer(leaf):
@@ -210,12 +210,14 @@ def _leaf(leaf: str) -> tuple[tuple[tuple[str, float], ...], float]:
         raise CompositionError(f"formula {leaf!r} has no atoms")
     if not math.isfinite(weight) or not all(math.isfinite(n) for n in counts.values()):
         raise CompositionError(f"subscripts too large in {leaf!r}")
-    lost = [m.group(1) for m in _SYMBOL_COUNT.finditer(leaf)
-            if m.group(1) not in ")]" and _canonical_symbol(m.group(1)) not in counts]
+    lost = [
+        m.group(1)
+        for m in _SYMBOL_COUNT.finditer(leaf)
+        if m.group(1) not in ")]" and _canonical_symbol(m.group(1)) not in counts
+    ]
     if lost:  # pymatgen drops amounts below its tolerance (1e-8) without a word
         raise CompositionError(f"subscript of {lost[0]!r} is too small (below 1e-8) in {leaf!r}")
-    ordered = tuple(sorted(((el, float(n)) for el, n in counts.items()),
-                           key=lambda item: _atomic_number(item[0])))
+    ordered = tuple(sorted(((el, float(n)) for el, n in counts.items()), key=lambda item: _atomic_number(item[0])))
     return ordered, weight
 
 
@@ -252,8 +254,7 @@ def _check_formula_text(key: str) -> str:
     """Validate a whole string as one formula (a mapping key); return it stripped."""
     formula = key.strip()
     if len(formula) > MAX_TEXT_LENGTH:
-        raise CompositionError(
-            f"component name is {len(formula):,} characters long (at most {MAX_TEXT_LENGTH:,})")
+        raise CompositionError(f"component name is {len(formula):,} characters long (at most {MAX_TEXT_LENGTH:,})")
     _check_brackets(formula)
     scanned = _scan_formula(formula, 0) if formula else None
     if scanned is None or scanned[0] != len(formula):
@@ -325,8 +326,9 @@ class _Parser:
                 if c == "." and self.i + 1 < len(s) and s[self.i + 1].isdigit():
                     raise CompositionError(
                         f"unexpected '.' at position {self.i} in {self.s!r}: write '\u00b7' for ratio "
-                        f"notation ({s[:self.i]}\u00b7{s[self.i + 1:]}) or a digit before a subscript "
-                        f"({s[:self.i]}0{s[self.i:]})")
+                        f"notation ({s[: self.i]}\u00b7{s[self.i + 1 :]}) or a digit before a subscript "
+                        f"({s[: self.i]}0{s[self.i :]})"
+                    )
                 raise self.fail(f"unexpected {c!r} at position {self.i}")
             else:
                 gaps.append("")
@@ -363,7 +365,7 @@ class _Parser:
                 c not in _OPEN or scanned[1] or (prefix is not None and s[scanned[0] - 1].isdigit())
             ):
                 self.i = scanned[0]
-                node = _round_brackets(s[node_start:self.i])
+                node = _round_brackets(s[node_start : self.i])
             else:
                 self.i += 1
                 node = self.parse_list(_OPEN[c])
@@ -373,15 +375,14 @@ class _Parser:
             raise self.fail("missing component")
         else:
             raise self.fail(f"unexpected {c!r} at position {self.i}")
-        source = s[node_start:self.i]
+        source = s[node_start : self.i]
         suffix = self.number() if isinstance(node, _Group) else None
         if prefix is not None and suffix is not None:
             raise self.fail(f"two amounts for {source!r}")
         if negative:
             raise CompositionError(f"negative amount -{prefix[1].rstrip('%')} for {source!r}")
         amount = prefix or suffix
-        return _Term(amount[0] if amount else None, node, source, prefix is not None,
-                     amount[1] if amount else "")
+        return _Term(amount[0] if amount else None, node, source, prefix is not None, amount[1] if amount else "")
 
 
 def _check_brackets(text: str) -> None:
@@ -444,12 +445,12 @@ def _join(left: _Term, right: _Term) -> _Term | None:
                 raise CompositionError(
                     f"ambiguous {pair!r}: {left.number} {lt} and {right.number} {inner} "
                     f"(write {left.number}{lt}-{right.number}{inner}), or one formula with a space "
-                    f"(write {left.number}{lt}{rt})")
+                    f"(write {left.number}{lt}{rt})"
+                )
             return None
         if not (bracket or _SINGLE_ELEMENT.fullmatch(rt)):
             return None
-    elif not (bracket or lt.startswith("(") or _SINGLE_ELEMENT.fullmatch(lt)
-              or _SINGLE_ELEMENT.fullmatch(rt)):
+    elif not (bracket or lt.startswith("(") or _SINGLE_ELEMENT.fullmatch(lt) or _SINGLE_ELEMENT.fullmatch(rt)):
         return None
     joined = lt + rt
     return _Term(left.amount, joined, joined, left.prefix, left.number)
@@ -457,11 +458,15 @@ def _join(left: _Term, right: _Term) -> _Term | None:
 
 def _resolve(group: _Group) -> _Group:
     """Join formulas written with spaces and mark bracket groups side by side as formula units."""
-    terms = tuple(t if isinstance(t.node, str) else replace(t, node=_resolve(t.node))
-                  for t in group.terms)
+    terms = tuple(t if isinstance(t.node, str) else replace(t, node=_resolve(t.node)) for t in group.terms)
     gaps = group.gaps
-    if (len(terms) > 1 and not any(gaps) and all(not isinstance(t.node, str) and not t.prefix for t in terms)
-            and any(t.amount is None for t in terms) and any(t.amount is not None for t in terms)):
+    if (
+        len(terms) > 1
+        and not any(gaps)
+        and all(not isinstance(t.node, str) and not t.prefix for t in terms)
+        and any(t.amount is None for t in terms)
+        and any(t.amount is not None for t in terms)
+    ):
         return _Group(terms, gaps, units=True)  # (Li2S)9(LaOI): one LaOI to nine Li2S
     out, out_gaps = [terms[0]], []
     for gap, right in zip(gaps, terms[1:]):
@@ -495,7 +500,8 @@ def _amounts(group: _Group, where: str) -> tuple[list[float], bool]:
             raise CompositionError(
                 f"ambiguous {pair!r}{within}: a ratio 1:{_fmt(right.amount)} (write "
                 f"{left.source}\u00b7{right.number}{right.source}) or a subscript set apart by a space "
-                f"(write {left.source}{right.number}{right.source})")
+                f"(write {left.source}{right.number}{right.source})"
+            )
     ratio = [1.0 if a is None else a for a in amounts]
     percent = any(t.number.endswith("%") for t in terms)  # "Na2O-2%SiO2" is no ratio
     if not percent and (group.units or any(gap in _DOTS for gap in gaps)):
@@ -505,11 +511,13 @@ def _amounts(group: _Group, where: str) -> tuple[list[float], bool]:
             raise CompositionError(
                 f"no amounts given in {shown!r}: this names a system; give amounts "
                 f"(e.g. {_written(terms, [100 / len(terms)] * len(terms), '-')}) or write "
-                f"{_written(terms, amounts, chr(0xb7))} for one formula unit of each")
+                f"{_written(terms, amounts, chr(0xB7))} for one formula unit of each"
+            )
         raise CompositionError(
             f"no amounts given in {shown!r}: write one formula without spaces "
-            f"({''.join(t.source for t in terms)}), {_written(terms, amounts, chr(0xb7))} for one formula "
-            f"unit of each, or give amounts")
+            f"({''.join(t.source for t in terms)}), {_written(terms, amounts, chr(0xB7))} for one formula "
+            f"unit of each, or give amounts"
+        )
     missing = [t.source for t, a in zip(terms, amounts) if a is None]
     given = math.fsum(a for a in amounts if a is not None)
     fractions = given < 1 and all(a is None or a <= 1 for a in amounts)
@@ -519,7 +527,7 @@ def _amounts(group: _Group, where: str) -> tuple[list[float], bool]:
         as_amounts = f"{missing[0]} is the rest (write {filled})"
     else:
         as_amounts = f"the amount of {', '.join(missing)} is missing"
-    as_ratio = f"a ratio {':'.join(_fmt(a) for a in ratio)} (write {_written(terms, amounts, chr(0xb7))})"
+    as_ratio = f"a ratio {':'.join(_fmt(a) for a in ratio)} (write {_written(terms, amounts, chr(0xB7))})"
     if percent:
         raise CompositionError(f"missing amount for {missing[0]!r} in {shown!r}: {as_amounts}")
     if amounts[0] is not None:  # "70Li2S-P2S5"
@@ -530,20 +538,28 @@ def _amounts(group: _Group, where: str) -> tuple[list[float], bool]:
 
 
 def _flatten(
-    group: _Group, scale: float, where: str, out: dict[str, float], notes: list[str],
-    unit: str, nested: bool = False,
+    group: _Group,
+    scale: float,
+    where: str,
+    out: dict[str, float],
+    notes: list[str],
+    unit: str,
+    nested: bool = False,
 ) -> None:
     """Add ``scale`` split over the terms of ``group`` (recursively) to ``out`` (formula -> amount)."""
     amounts, ratio = _amounts(group, where)
     if ratio and unit == "wt":
         raise CompositionError(
             f"{_clip(where)!r} is ratio notation (a component without a number counts 1): it counts "
-            f"formula units, i.e. moles, not weight; give every weight % or use basis 'mol'")
+            f"formula units, i.e. moles, not weight; give every weight % or use basis 'mol'"
+        )
     total = _total(amounts, where)
     inside = f" in {where!r}" if nested else ""
     if ratio:
-        notes.append(f"read{inside} as the ratio {':'.join(_fmt(a) for a in amounts)} (a component "
-                     f"without a number counts 1); normalized to 100 {unit} %")
+        notes.append(
+            f"read{inside} as the ratio {':'.join(_fmt(a) for a in amounts)} (a component "
+            f"without a number counts 1); normalized to 100 {unit} %"
+        )
     elif not _is_round(total):
         notes.append(f"amounts{inside} summed to {_fmt(total)}; normalized to 100 {unit} %")
     for amount, term in zip(amounts, group.terms):
@@ -557,9 +573,7 @@ def _flatten(
             _flatten(term.node, share, term.source, out, notes, unit, nested=True)
 
 
-def _build(
-    text: str, flat: Mapping[str, float], basis: Basis, notes: list[str]
-) -> Composition:
+def _build(text: str, flat: Mapping[str, float], basis: Basis, notes: list[str]) -> Composition:
     """Turn formula -> amount (basis units) into a Composition in mol %."""
     infos = {formula: _leaf(formula) for formula in flat}
     if basis == "wt":
@@ -600,8 +614,7 @@ def _bare_formula(text: str, formula: str) -> Composition:
 
 def _parse_text(text: str, basis: Basis) -> Composition:
     if len(text) > MAX_TEXT_LENGTH:
-        raise CompositionError(
-            f"composition text is {len(text):,} characters long (at most {MAX_TEXT_LENGTH:,})")
+        raise CompositionError(f"composition text is {len(text):,} characters long (at most {MAX_TEXT_LENGTH:,})")
     source = text if text.isascii() else unicodedata.normalize("NFKC", text)
     source = source.strip()
     if len(source) >= 2 and _QUOTES.get(source[0]) == source[-1]:  # a cell wrapped in quotes

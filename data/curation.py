@@ -134,8 +134,13 @@ def disagrees_with_other_labs(frame: pd.DataFrame, target: str = "log10_sigma25"
     (compositions keyed as in the noise floor: atomic fractions rounded to 0.005)."""
     from nce.data.noise_floor import composition_key
 
-    data = pd.DataFrame({"key": composition_key(frame).to_numpy(), "KOD": frame["KOD"].to_numpy(),
-                         "value": frame[target].to_numpy(dtype=float)})
+    data = pd.DataFrame(
+        {
+            "key": composition_key(frame).to_numpy(),
+            "KOD": frame["KOD"].to_numpy(),
+            "value": frame[target].to_numpy(dtype=float),
+        }
+    )
     per_pub = data.dropna(subset=["value"]).groupby(["key", "KOD"], sort=True)["value"].mean().reset_index()
     per_pub = per_pub[per_pub.groupby("key")["KOD"].transform("size") >= OTHER_LABS_MIN_PUBLICATIONS]
     deviation = []

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from nce.data.arrhenius import log10_sigma_at
+from nce.data.composition import parse_many
 from nce.data.errors import NCEError
 from nce.data.rows import DEFAULTS, check_rows, raise_first
 from nce.data.schema import element_columns
-from nce.data.composition import parse_many
 
 NEAR_25C = 5.0
 #: Checked by :mod:`nce.data.rows` (vocabularies and one range per quantity).
@@ -48,7 +48,9 @@ def read_table_file(path: Path) -> pd.DataFrame:
             return pd.read_parquet(path)
         return pd.read_csv(path)
     except Exception as exc:  # pandas raises many types for a broken file
-        raise ExtraDataError(f"cannot read {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise ExtraDataError(
+            f"cannot read {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from None
 
 
 def _text(raw: pd.Series, column: str) -> str:
@@ -93,21 +95,34 @@ def measurement_rows(frame: pd.DataFrame, where: str, source: str, keep: tuple[s
             elif np.isfinite(ea):
                 log10_sigma25 = float(log10_sigma_T - log10_sigma_at(0.0, ea, T))  # back along the line
             else:
-                skipped.append(f"row {line}: sigma at {T:g} degC without Ea is kept as a sigma(T) "
-                               "observation, not a 25 degC target")
+                skipped.append(
+                    f"row {line}: sigma at {T:g} degC without Ea is kept as a sigma(T) "
+                    "observation, not a 25 degC target"
+                )
         elif not np.isfinite(ea):
             skipped.append(f"row {line}: no usable sigma or Ea")
             continue
         citation = _text(raw, "citation")
-        rows.append({
-            "KOD": f"{source}:{citation}" if citation else f"{source}:{Path(where).name}:{line}",
-            "GLASNO": line, "first_author": citation.split(" ")[0] if citation else "", "year": np.nan,
-            "composition": comp.normalized, "source": source, "route": v["route"], "state": v["state"],
-            "heat_treatment_C": ht, "temperature_C": T if np.isfinite(sigma) else np.nan,
-            "log10_sigma_T": log10_sigma_T, "log10_sigma25": log10_sigma25,
-            "sigma25_source": "interpolated" if np.isfinite(log10_sigma25) else "",
-            "Ea_eV": ea, **{k: raw.get(k) for k in keep}, **comp.atoms,
-        })
+        rows.append(
+            {
+                "KOD": f"{source}:{citation}" if citation else f"{source}:{Path(where).name}:{line}",
+                "GLASNO": line,
+                "first_author": citation.split(" ")[0] if citation else "",
+                "year": np.nan,
+                "composition": comp.normalized,
+                "source": source,
+                "route": v["route"],
+                "state": v["state"],
+                "heat_treatment_C": ht,
+                "temperature_C": T if np.isfinite(sigma) else np.nan,
+                "log10_sigma_T": log10_sigma_T,
+                "log10_sigma25": log10_sigma25,
+                "sigma25_source": "interpolated" if np.isfinite(log10_sigma25) else "",
+                "Ea_eV": ea,
+                **{k: raw.get(k) for k in keep},
+                **comp.atoms,
+            }
+        )
     out = pd.DataFrame(rows)
     elements = element_columns(out)
     out[elements] = out[elements].fillna(0.0)

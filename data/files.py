@@ -13,8 +13,7 @@ __all__ = ["atomic_directory", "atomic_path", "atomic_paths", "write_text_atomic
 
 
 @contextmanager
-def atomic_paths(paths: Iterable[str | os.PathLike], suffix: str = ".tmp",
-                 prefix: str = ".") -> Iterator[list[Path]]:
+def atomic_paths(paths: Iterable[str | os.PathLike], suffix: str = ".tmp", prefix: str = ".") -> Iterator[list[Path]]:
     """Temporary paths, one in each target's folder (``<prefix><name>.<random><suffix>``).
 
     When the block ends normally they get a new file's permissions and are renamed onto

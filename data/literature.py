@@ -27,12 +27,20 @@ def load_literature(path: Path = LITERATURE_CSV) -> ExtraData:
     frame = pd.read_csv(path)
     lines = range(2, len(frame) + 2)  # the header is line 1
     for column, vocabulary in (("confidence", CONFIDENCE), ("heat_treated", HEAT_TREATED)):
-        errors = ["" if v in vocabulary else f"{column} {shown(v)} is not one of {', '.join(vocabulary)}"
-                  for v in frame[column]]
+        errors = [
+            "" if v in vocabulary else f"{column} {shown(v)} is not one of {', '.join(vocabulary)}"
+            for v in frame[column]
+        ]
         raise_first(errors, lines, path.name, ExtraDataError)
-    raise_first(["every row needs a citation" if missing(c) else "" for c in frame["citation"]], lines,
-                path.name, ExtraDataError)
-    return measurement_rows(frame, path.name, "literature", keep=("confidence", "heat_treated", "citation", "measurement"))
+    raise_first(
+        ["every row needs a citation" if missing(c) else "" for c in frame["citation"]],
+        lines,
+        path.name,
+        ExtraDataError,
+    )
+    return measurement_rows(
+        frame, path.name, "literature", keep=("confidence", "heat_treated", "citation", "measurement")
+    )
 
 
 def literature_summary() -> dict:

@@ -40,7 +40,14 @@ def fit_myega(T_K: np.ndarray, log10_eta_Pa_s: np.ndarray) -> tuple[float, float
 
     # tolerances far below the data precision: the result is the optimum, not the solver's path to it,
     # so the shipped table rebuilds bit for bit across SciPy releases
-    fit = least_squares(residual, x0=[Tg0, 40.0], bounds=([100.0, M_MIN + 1e-6], [2500.0, 200.0]), method="trf",
-                        ftol=1e-14, xtol=1e-14, gtol=1e-14)
+    fit = least_squares(
+        residual,
+        x0=[Tg0, 40.0],
+        bounds=([100.0, M_MIN + 1e-6], [2500.0, 200.0]),
+        method="trf",
+        ftol=1e-14,
+        xtol=1e-14,
+        gtol=1e-14,
+    )
     rmse = float(np.sqrt(np.mean(fit.fun**2)))
     return float(fit.x[0]), float(fit.x[1]), rmse

@@ -31,9 +31,24 @@ from nce.data.errors import NCEError, one_line
 from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, ROUTES, STATES
 
 __all__ = [
-    "COLUMNS", "DEFAULTS", "RANGES", "VOCABULARIES", "CheckedRows", "Range", "RowError", "check_number",
-    "check_option", "check_rows", "check_word", "missing", "number_column", "raise_first", "row_label",
-    "shown", "validate_rows", "word_column",
+    "COLUMNS",
+    "DEFAULTS",
+    "RANGES",
+    "VOCABULARIES",
+    "CheckedRows",
+    "Range",
+    "RowError",
+    "check_number",
+    "check_option",
+    "check_rows",
+    "check_word",
+    "missing",
+    "number_column",
+    "raise_first",
+    "row_label",
+    "shown",
+    "validate_rows",
+    "word_column",
 ]
 
 SHOWN = 60  # characters of a user's cell echoed in a message
@@ -129,8 +144,9 @@ def _number(value: object) -> float:
     return math.nan
 
 
-def check_word(value: object, column: str, vocabulary: Sequence[str] | None = None,
-               default: str | None = None) -> tuple[str, str]:
+def check_word(
+    value: object, column: str, vocabulary: Sequence[str] | None = None, default: str | None = None
+) -> tuple[str, str]:
     """(canonical word, error text) of one ``route``/``state`` value; the error is '' when fine."""
     if missing(value):
         return (DEFAULTS[column] if default is None else default), ""
@@ -159,8 +175,9 @@ def check_number(value: object, column: str, name: str | None = None) -> tuple[f
     return number, ""
 
 
-def word_column(values: Iterable, column: str, vocabulary: Sequence[str] | None = None,
-                default: str | None = None) -> tuple[np.ndarray, list[str]]:
+def word_column(
+    values: Iterable, column: str, vocabulary: Sequence[str] | None = None, default: str | None = None
+) -> tuple[np.ndarray, list[str]]:
     """:func:`check_word` over a column: canonical words (object array) and error texts."""
     cache: dict[tuple[type, object], tuple[str, str]] = {}
     words, errors = [], []
@@ -219,8 +236,9 @@ def check_rows(frame: pd.DataFrame, columns: Sequence[str] = COLUMNS) -> Checked
     return CheckedRows(pd.DataFrame(values, index=frame.index), [one_line(e) for e in joined])
 
 
-def raise_first(errors: Sequence[str], labels: Sequence[object], where: str = "",
-                error: type[NCEError] = RowError) -> None:
+def raise_first(
+    errors: Sequence[str], labels: Sequence[object], where: str = "", error: type[NCEError] = RowError
+) -> None:
     """Raise ``error`` for the first non-empty text: ``<where> row <label>: <text>``, with
     the count of further bad rows; ``labels`` are the row names as the user knows them."""
     bad = [i for i, e in enumerate(errors) if e]
@@ -231,8 +249,13 @@ def raise_first(errors: Sequence[str], labels: Sequence[object], where: str = ""
     raise error(f"{where + ' ' if where else ''}row {labels[bad[0]]}: {errors[bad[0]]}{tail}")
 
 
-def validate_rows(frame: pd.DataFrame, columns: Sequence[str] = COLUMNS, where: str = "",
-                  labels: Sequence[object] | None = None, error: type[NCEError] = RowError) -> pd.DataFrame:
+def validate_rows(
+    frame: pd.DataFrame,
+    columns: Sequence[str] = COLUMNS,
+    where: str = "",
+    labels: Sequence[object] | None = None,
+    error: type[NCEError] = RowError,
+) -> pd.DataFrame:
     """The canonical values of :func:`check_rows`, or ``error`` naming the first bad row
     (``labels`` default to the index labels)."""
     checked = check_rows(frame, columns)

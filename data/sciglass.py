@@ -28,8 +28,7 @@ _INNER = "glasspy/data/datafiles/select_{}.csv.zip"
 RESISTIVITY_COLUMNS = {"RO20": 20.0, "RO100": 100.0, "RO150": 150.0, "RO300": 300.0}
 VISCOSITY_T_COLUMNS = {f"T{n}": float(n - 1) for n in range(1, 14)}  # T_n: eta = 10^(n-1) Pa s
 VISCOSITY_V_COLUMNS = {
-    f"V{t}": float(t)
-    for t in (500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1600, 1800, 2000, 2200)
+    f"V{t}": float(t) for t in (500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1600, 1800, 2000, 2200)
 }
 SCIGK_COLUMNS = (
     ["KOD", "GLASNO", "Author", "Year", "TG", "TK100C", "DENSITY", "MOD_SDV", "MOD_UNG"]

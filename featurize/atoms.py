@@ -13,8 +13,8 @@ import pandas as pd
 from pymatgen.core.periodic_table import Element
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from nce.data.schema import ELEMENT_SYMBOLS, element_columns
 from nce.data.composition import CompositionError, parse_many
+from nce.data.schema import ELEMENT_SYMBOLS, element_columns
 from nce.featurize.element_properties import FastElementFeatures
 from nce.featurize.glass_chemistry import GlassChemistry
 
@@ -84,9 +84,7 @@ def base_features(atoms: pd.DataFrame) -> pd.DataFrame:
     Computed once per table and shared by every model that reads compositions.
     """
     check_atoms(atoms)
-    return pd.concat(
-        [FastElementFeatures().transform(atoms), GlassChemistry().transform(atoms)], axis=1
-    )
+    return pd.concat([FastElementFeatures().transform(atoms), GlassChemistry().transform(atoms)], axis=1)
 
 
 def atomic_fraction_block(atoms: pd.DataFrame, vocabulary: list[str] | tuple[str, ...]) -> np.ndarray:

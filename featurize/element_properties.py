@@ -235,9 +235,7 @@ def _fraction_matrix(atoms: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     symbol_rows = _symbol_rows()
     unknown = [c for c in atoms.columns if not isinstance(c, str) or c not in symbol_rows]
     if unknown:
-        raise ValueError(
-            f"columns {unknown!r} are not element symbols with Magpie data (H..Lr, Z 1-{MAX_Z})"
-        )
+        raise ValueError(f"columns {unknown!r} are not element symbols with Magpie data (H..Lr, Z 1-{MAX_Z})")
     if atoms.columns.has_duplicates:
         dup = sorted(set(atoms.columns[atoms.columns.duplicated()]))
         raise ValueError(f"duplicated element columns {dup!r}")
@@ -313,10 +311,7 @@ def _featurize_compact(w: np.ndarray, valid: np.ndarray, v: np.ndarray) -> np.nd
     element_property = np.stack([stats[s] for s in MAGPIE_STATS], axis=2).reshape(n, -1)
 
     f = w / total
-    norms = [
-        valid.sum(axis=1).astype(np.float64) if p == 0 else (f**p).sum(axis=1) ** (1.0 / p)
-        for p in P_NORMS
-    ]
+    norms = [valid.sum(axis=1).astype(np.float64) if p == 0 else (f**p).sum(axis=1) ** (1.0 / p) for p in P_NORMS]
 
     avg = mean[:, [MAGPIE_PROPERTIES.index(f"N{o}Valence") for o in ORBITALS]]
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -76,8 +76,21 @@ FORMER_COORDINATION: dict[str, float] = {
 # Formal valence of each former, used only to find the modifier charge that the
 # Dell-Bray rule needs (charge balance with the network anions).
 FORMER_VALENCE: dict[str, float] = {
-    "Si": 4.0, "Ge": 4.0, "P": 5.0, "Al": 3.0, "Ga": 3.0, "B": 3.0, "As": 3.0, "Sb": 3.0,
-    "Bi": 3.0, "Ti": 4.0, "Zr": 4.0, "V": 5.0, "Mo": 6.0, "W": 6.0, "Te": 4.0,
+    "Si": 4.0,
+    "Ge": 4.0,
+    "P": 5.0,
+    "Al": 3.0,
+    "Ga": 3.0,
+    "B": 3.0,
+    "As": 3.0,
+    "Sb": 3.0,
+    "Bi": 3.0,
+    "Ti": 4.0,
+    "Zr": 4.0,
+    "V": 5.0,
+    "Mo": 6.0,
+    "W": 6.0,
+    "Te": 4.0,
 }
 
 # Tetrahedral formers whose negative unit (AlO4-, GaO4-) takes one modifier charge each,
@@ -90,8 +103,15 @@ TE_FORMER_NEEDS_OXYGEN = True
 
 # Network anions and their formal charges. Te counts only when it is an anion.
 ANION_CHARGE: dict[str, float] = {
-    "O": 2.0, "S": 2.0, "Se": 2.0, "Te": 2.0, "N": 3.0,
-    "F": 1.0, "Cl": 1.0, "Br": 1.0, "I": 1.0,
+    "O": 2.0,
+    "S": 2.0,
+    "Se": 2.0,
+    "Te": 2.0,
+    "N": 3.0,
+    "F": 1.0,
+    "Cl": 1.0,
+    "Br": 1.0,
+    "I": 1.0,
 }
 NETWORK_ANIONS: tuple[str, ...] = ("O", "S", "Se", "Te", "N")
 HALIDES: tuple[str, ...] = ("F", "Cl", "Br", "I")
@@ -340,9 +360,7 @@ def glass_fractions(atoms: pd.DataFrame) -> pd.DataFrame:
     halides = a.total(HALIDES)
     modifiers = np.clip(1.0 - formers - network_anions - halides, 0.0, None)
     all_anions = network_anions + halides
-    ratio = np.divide(
-        modifiers, formers, out=np.full(a.n, MAX_MODIFIER_TO_FORMER_RATIO), where=formers > _EPS
-    )
+    ratio = np.divide(modifiers, formers, out=np.full(a.n, MAX_MODIFIER_TO_FORMER_RATIO), where=formers > _EPS)
     ratio = np.where(modifiers > _EPS, np.minimum(ratio, MAX_MODIFIER_TO_FORMER_RATIO), 0.0)
     out = {
         "network_former_fraction": formers,
@@ -358,8 +376,7 @@ def glass_fractions(atoms: pd.DataFrame) -> pd.DataFrame:
 
 
 # Roman coordination numbers as pymatgen keys them (suffixes SQ square, PY pyramidal).
-_ROMAN = ("", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
-          "XIV")
+_ROMAN = ("", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV")
 
 
 @cache
@@ -392,9 +409,7 @@ def _atomic_mass_amu(element: str) -> float:
     return float(Element(element).atomic_mass)
 
 
-def mobile_ion_features(
-    atoms: pd.DataFrame, radius_coordination: Literal["IV", "VI"] = "VI"
-) -> pd.DataFrame:
+def mobile_ion_features(atoms: pd.DataFrame, radius_coordination: Literal["IV", "VI"] = "VI") -> pd.DataFrame:
     """Mobile-cation amount, identity, size, charge and mass; mixed-mobile-ion share.
 
     Mobile ions are Li, Na, K, Rb, Cs, Ag, Cu (as Cu+) and H. Radius (Shannon 1976, via
@@ -477,9 +492,7 @@ class GlassChemistry(TransformerMixin, BaseEstimator):
     def transform(self, atoms: pd.DataFrame) -> pd.DataFrame:
         """Feature table with the index of ``atoms`` and the columns of ``feature_labels()``."""
         if self.radius_coordination not in ("IV", "VI"):
-            raise ValueError(
-                f"radius_coordination must be 'IV' or 'VI', got {self.radius_coordination!r}"
-            )
+            raise ValueError(f"radius_coordination must be 'IV' or 'VI', got {self.radius_coordination!r}")
         a = _Atoms(atoms)
         parts = [
             network_connectivity(a),
@@ -495,15 +508,18 @@ class GlassChemistry(TransformerMixin, BaseEstimator):
     def feature_labels(self) -> list[str]:
         """Names of the output columns, in order."""
         return (
-            ["nbo_fraction", "bridging_fraction", "free_anion_fraction", "mean_Qn",
-             "borate_N4_fraction", "has_network"]
-            + ["network_former_fraction", "modifier_fraction", "network_anion_fraction",
-               "halide_fraction", "modifier_to_former_ratio"]
+            ["nbo_fraction", "bridging_fraction", "free_anion_fraction", "mean_Qn", "borate_N4_fraction", "has_network"]
+            + [
+                "network_former_fraction",
+                "modifier_fraction",
+                "network_anion_fraction",
+                "halide_fraction",
+                "modifier_to_former_ratio",
+            ]
             + [f"anion_{el}_share" for el in ANIONS]
             + ["mobile_ion_fraction"]
             + [f"mobile_is_{el}" for el in MOBILE_IONS]
-            + ["mobile_ion_radius_A", "mobile_ion_charge", "mobile_ion_mass_amu",
-               "mixed_mobile_ion"]
+            + ["mobile_ion_radius_A", "mobile_ion_charge", "mobile_ion_mass_amu", "mixed_mobile_ion"]
             + ["anion_polarizability_A3", "tm_fraction", "chalcogenide_metalloid_fraction"]
         )
 

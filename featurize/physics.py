@@ -68,13 +68,27 @@ MAX_CM_TERM = 0.9
 #: Shannon (1976) ionic radii of the anions, Angstrom (six-fold coordination; N3- has only
 #: a four-fold value), as tabulated in pymatgen.
 ANION_RADIUS_A: dict[str, float] = {
-    "O": 1.40, "S": 1.84, "Se": 1.98, "Te": 2.21, "N": 1.46,
-    "F": 1.33, "Cl": 1.81, "Br": 1.96, "I": 2.20,
+    "O": 1.40,
+    "S": 1.84,
+    "Se": 1.98,
+    "Te": 2.21,
+    "N": 1.46,
+    "F": 1.33,
+    "Cl": 1.81,
+    "Br": 1.96,
+    "I": 2.20,
 }
 #: Formal charge magnitude of each anion.
 ANION_CHARGE_MAGNITUDE: dict[str, float] = {
-    "O": 2.0, "S": 2.0, "Se": 2.0, "Te": 2.0, "N": 3.0,
-    "F": 1.0, "Cl": 1.0, "Br": 1.0, "I": 1.0,
+    "O": 2.0,
+    "S": 2.0,
+    "Se": 2.0,
+    "Te": 2.0,
+    "N": 3.0,
+    "F": 1.0,
+    "Cl": 1.0,
+    "Br": 1.0,
+    "I": 1.0,
 }
 
 #: Names of the columns of :func:`physics_features`, in order.
@@ -178,9 +192,7 @@ def anion_number_density_A3(
     return carrier_density_cm3(anion_fraction, density_g_cm3, mean_mass_amu) * 1e-24
 
 
-def clausius_mossotti_dielectric(
-    anion_density_A3: np.ndarray, anion_polarizability_A3: np.ndarray
-) -> np.ndarray:
+def clausius_mossotti_dielectric(anion_density_A3: np.ndarray, anion_polarizability_A3: np.ndarray) -> np.ndarray:
     """High-frequency dielectric constant from the Clausius-Mossotti relation,
     (eps - 1)/(eps + 2) = (4 pi / 3) N alpha, counting only the anions.
 
@@ -294,9 +306,7 @@ def physics_features(
     shares = {el: chemistry[f"anion_{el}_share"].to_numpy() for el in ANIONS}
     r_anion = sum(ANION_RADIUS_A[el] * s for el, s in shares.items())
     z_anion = sum(ANION_CHARGE_MAGNITUDE[el] * s for el, s in shares.items())
-    anion_fraction = (
-        chemistry["network_anion_fraction"].to_numpy() + chemistry["halide_fraction"].to_numpy()
-    )
+    anion_fraction = chemistry["network_anion_fraction"].to_numpy() + chemistry["halide_fraction"].to_numpy()
     N_anion = anion_number_density_A3(anion_fraction, rho, mass)
     eps = clausius_mossotti_dielectric(N_anion, chemistry["anion_polarizability_A3"].to_numpy())
     r_door = doorway_radius_A(r_anion, N_anion)

@@ -61,7 +61,10 @@ def plain_models(seed: int = 0, n_jobs: int = 2) -> dict[str, AtomicFractionMode
         "mean": AtomicFractionModel(DummyRegressor()),
         "knn": AtomicFractionModel(KNeighborsRegressor(n_neighbors=5, weights="distance")),
         "ridge": AtomicFractionModel(make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 4, 13)))),
-        "random_forest": AtomicFractionModel(RandomForestRegressor(n_estimators=200, max_features=0.33, min_samples_leaf=2,
-                                                                   n_jobs=n_jobs, random_state=seed)),
+        "random_forest": AtomicFractionModel(
+            RandomForestRegressor(
+                n_estimators=200, max_features=0.33, min_samples_leaf=2, n_jobs=n_jobs, random_state=seed
+            )
+        ),
         "reference_xgb_atoms": AtomicFractionModel(XGBRegressor(tree_method="hist", n_jobs=n_jobs, random_state=seed)),
     }

@@ -132,7 +132,9 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
 
             if quantiles is None:
                 return xgb.XGBRegressor(objective=_XGB_OBJECTIVE[self.loss], **self._xgb_params())
-            return xgb.XGBRegressor(objective="reg:quantileerror", quantile_alpha=np.array(quantiles), **self._xgb_params())
+            return xgb.XGBRegressor(
+                objective="reg:quantileerror", quantile_alpha=np.array(quantiles), **self._xgb_params()
+            )
         if self.backend == "sklearn":
             from sklearn.ensemble import HistGradientBoostingRegressor
 
@@ -208,7 +210,9 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
         else:
             import skops.io
 
-            skops.io.dump({"point": self.point_model_, "quantile": list(self.quantile_model_)}, directory / "models.skops")
+            skops.io.dump(
+                {"point": self.point_model_, "quantile": list(self.quantile_model_)}, directory / "models.skops"
+            )
         return {"margin": self.margin_, "n_calibration": self.n_calibration_, "n_features_in": self.n_features_in_}
 
     def _load_state(self, state: dict, directory: Path) -> None:

@@ -80,8 +80,14 @@ class ApplicabilityDomain(BaseEstimator):
     # -- persistence (nce.models.io: NumPy arrays without pickle) -------------------------
     def _save_state(self, directory: Path) -> dict:
         check_is_fitted(self, "threshold_")
-        np.savez(directory / "domain.npz", center=self.center_, scale=self.scale_, pca_mean=self.pca_mean_,
-                 pca_components=self.pca_components_, train_embedding=self.train_embedding_)
+        np.savez(
+            directory / "domain.npz",
+            center=self.center_,
+            scale=self.scale_,
+            pca_mean=self.pca_mean_,
+            pca_components=self.pca_components_,
+            train_embedding=self.train_embedding_,
+        )
         return {"threshold": self.threshold_}
 
     def _load_state(self, state: dict, directory: Path) -> None:

@@ -154,9 +154,7 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
                 shown = "; ".join(f"row {row_label(X.index[i])}: {errors[i]}" for i in bad[:5])
                 raise ValueError(f"{len(bad)} composition(s) cannot be read: {shown}")
             return atoms
-        raise ValueError(
-            "X needs a 'composition' column or atomic-fraction columns named by element symbol"
-        )
+        raise ValueError("X needs a 'composition' column or atomic-fraction columns named by element symbol")
 
     # -- fitting -----------------------------------------------------------------------
 
@@ -190,8 +188,7 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
             raise ValueError(f"submodels lack {missing}")
         if need_folds and not models.has_folds:
             raise ValueError(
-                "cross-fitting needs fold sub-models; pass submodels trained with "
-                "with_folds=True, or cross_fit=False"
+                "cross-fitting needs fold sub-models; pass submodels trained with with_folds=True, or cross_fit=False"
             )
         return models
 
@@ -284,21 +281,22 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
         show = bool(self.progress) and n > PROGRESS_MIN_ROWS
         if show:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeRemainingColumn)
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             bar = Progress(
-                TextColumn("featurizing"), BarColumn(), MofNCompleteColumn(),
-                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                TextColumn("featurizing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
             )
             bar.start()
             task = bar.add_task("rows", total=n)
         try:
             for start in batches:
                 sl = slice(start, min(start + step, n))
-                out[sl] = self._featurize_batch(
-                    atoms.iloc[sl], processing.iloc[sl], None if fold is None else fold[sl]
-                )
+                out[sl] = self._featurize_batch(atoms.iloc[sl], processing.iloc[sl], None if fold is None else fold[sl])
                 if show:
                     bar.update(task, advance=sl.stop - sl.start)
         finally:
@@ -360,7 +358,9 @@ class GlassFeaturizer(TransformerMixin, BaseEstimator):
         stored = [str(c) for c in state["feature_names_out"]]
         if stored != expected:
             diff = sorted(set(stored) ^ set(expected))[:5]
-            raise io.ModelFileError(f"{directory}: saved feature list does not match this nce's features "
-                                    f"(first differences {diff!r}, order may differ too); retrain with `nce train`")
+            raise io.ModelFileError(
+                f"{directory}: saved feature list does not match this nce's features "
+                f"(first differences {diff!r}, order may differ too); retrain with `nce train`"
+            )
         self.feature_names_out_ = np.asarray(expected, dtype=object)
         self.n_features_out_ = len(expected)

@@ -154,13 +154,19 @@ def read_meta(directory) -> dict:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{directory} does not hold an NCE model file")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(f"{directory}: model-file format {meta.get('format_version')!r}, this nce reads "
-                             f"{FORMAT_VERSION}; retrain with `nce train`")
+        raise ModelFileError(
+            f"{directory}: model-file format {meta.get('format_version')!r}, this nce reads "
+            f"{FORMAT_VERSION}; retrain with `nce train`"
+        )
     if meta.get(SELF_CHECKSUM) != _meta_digest(meta):
-        raise ModelFileError(f"{path} is altered or incomplete (its checksum does not match); retrain or restore the model")
+        raise ModelFileError(
+            f"{path} is altered or incomplete (its checksum does not match); retrain or restore the model"
+        )
     if meta.get("version") != package_version():
-        raise ModelFileError(f"{directory} was saved by nce {meta.get('version')}, this is nce {package_version()}; "
-                             "retrain with `nce train`")
+        raise ModelFileError(
+            f"{directory} was saved by nce {meta.get('version')}, this is nce {package_version()}; "
+            "retrain with `nce train`"
+        )
     return meta
 
 

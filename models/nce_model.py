@@ -45,8 +45,13 @@ def measurement_features(frame: pd.DataFrame) -> pd.DataFrame:
     """
     n = len(frame)
     source = frame["sigma25_source"].astype(str).to_numpy() if "sigma25_source" in frame else np.full(n, "")
-    return pd.DataFrame({MEASUREMENT_FEATURES[0]: (source == "extrapolated").astype(float),
-                         MEASUREMENT_FEATURES[1]: (source == "from_20C").astype(float)}, index=frame.index)
+    return pd.DataFrame(
+        {
+            MEASUREMENT_FEATURES[0]: (source == "extrapolated").astype(float),
+            MEASUREMENT_FEATURES[1]: (source == "from_20C").astype(float),
+        },
+        index=frame.index,
+    )
 
 
 def processing_combination(frame: pd.DataFrame) -> np.ndarray:
@@ -78,8 +83,14 @@ class NCEModel(BaseEstimator):
         self.processing = processing
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y: pd.DataFrame | None = None, groups=None, features: pd.DataFrame | None = None,
-            data_hash: str = "") -> NCEModel:
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: pd.DataFrame | None = None,
+        groups=None,
+        features: pd.DataFrame | None = None,
+        data_hash: str = "",
+    ) -> NCEModel:
         """Fit on a glass table.
 
         Args:
@@ -142,7 +153,9 @@ class NCEModel(BaseEstimator):
         """The model's input features of new glasses (full sub-models, interpolated sigma25)."""
         check_is_fitted(self, "models_")
         F = self.featurizer_.transform(X).set_axis(X.index)
-        return pd.concat([F, measurement_features(X.drop(columns="sigma25_source", errors="ignore"))], axis=1)[self.feature_names_]
+        return pd.concat([F, measurement_features(X.drop(columns="sigma25_source", errors="ignore"))], axis=1)[
+            self.feature_names_
+        ]
 
     def _with_measurement(self, features: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
         """Featurizer output plus the measurement features of ``X``'s ``sigma25_source``."""
@@ -162,7 +175,9 @@ class NCEModel(BaseEstimator):
         out = pd.DataFrame({t: self.models_[t].predict(Xv) for t in self.targets_}, index=X.index)
         return _clip(out, "")
 
-    def predict_interval(self, X: pd.DataFrame, features: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def predict_interval(
+        self, X: pd.DataFrame, features: pd.DataFrame | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Lower and upper 90 % bounds, one column per target (the estimate lies inside)."""
         check_is_fitted(self, "models_")
         Xv = self._matrix(X, features)
@@ -171,7 +186,9 @@ class NCEModel(BaseEstimator):
         hi = _clip(pd.DataFrame({t: b[1] for t, b in bounds.items()}, index=X.index), "_hi")
         return lo, hi
 
-    def predict_table(self, X: pd.DataFrame, features: pd.DataFrame | None = None, processing: bool = True) -> pd.DataFrame:
+    def predict_table(
+        self, X: pd.DataFrame, features: pd.DataFrame | None = None, processing: bool = True
+    ) -> pd.DataFrame:
         """The ``nce predict`` output columns (numbers only; parsing and row errors are the
         caller's): targets with bounds, sigma at ``temperature_C``, Tg, fragility,
         non-bridging fraction, ``in_domain``.
@@ -189,7 +206,9 @@ class NCEModel(BaseEstimator):
         out["in_domain"] = self.domain_.in_domain(F.to_numpy(dtype=np.float32))
         if processing and self.processing_ is not None:
             self._apply_processing(X, F, out)
-            out[["log10_sigma25", "log10_sigma25_hi"]] = out[["log10_sigma25", "log10_sigma25_hi"]].clip(upper=LOG10_SIGMA25_RANGE[1])
+            out[["log10_sigma25", "log10_sigma25_hi"]] = out[["log10_sigma25", "log10_sigma25_hi"]].clip(
+                upper=LOG10_SIGMA25_RANGE[1]
+            )
         if "temperature_C" in X:
             T = pd.to_numeric(X["temperature_C"], errors="coerce").to_numpy(dtype=float)
             out["log10_sigma_T"] = log10_sigma_at(out["log10_sigma25"], out["Ea_eV"], T)
@@ -205,7 +224,11 @@ class NCEModel(BaseEstimator):
         if "Tg_K" not in F or "anion_S_share" not in F:
             raise ValueError("processing offsets need the physics features (a GlassFeaturizer with physics=True)")
         out = self.predict_table(X, features=F, processing=False)
-        T = pd.to_numeric(X["temperature_C"], errors="coerce").to_numpy(dtype=float) if "temperature_C" in X else np.full(len(X), 25.0)
+        T = (
+            pd.to_numeric(X["temperature_C"], errors="coerce").to_numpy(dtype=float)
+            if "temperature_C" in X
+            else np.full(len(X), 25.0)
+        )
         out["log10_sigma_T"] = log10_sigma_at(out["log10_sigma25"], out["Ea_eV"], T)
         out["anion_S_share"] = F["anion_S_share"].to_numpy()
         return out
@@ -229,7 +252,14 @@ class NCEModel(BaseEstimator):
         rows = []
         for i, (d_row, i_row) in enumerate(zip(dist, idx)):
             for rank, (d, j) in enumerate(zip(d_row, i_row), start=1):
-                rows.append({"query_row": X.index[i], "rank": rank, "distance": float(d), **self.training_reference_.iloc[j].to_dict()})
+                rows.append(
+                    {
+                        "query_row": X.index[i],
+                        "rank": rank,
+                        "distance": float(d),
+                        **self.training_reference_.iloc[j].to_dict(),
+                    }
+                )
         return pd.DataFrame(rows)
 
     def feature_importances(self, target: str) -> np.ndarray | None:
@@ -248,8 +278,13 @@ class NCEModel(BaseEstimator):
         if self.processing_ is not None:
             io.save(self.processing_, directory / "processing")
         self.training_reference_.to_csv(directory / "training_reference.csv", index=False)
-        return {"targets": self.targets_, "feature_names": self.feature_names_, "data_hash": self.data_hash_,
-                "n_train": self.n_train_, "processing": self.processing_ is not None}
+        return {
+            "targets": self.targets_,
+            "feature_names": self.feature_names_,
+            "data_hash": self.data_hash_,
+            "n_train": self.n_train_,
+            "processing": self.processing_ is not None,
+        }
 
     def _load_state(self, state: dict, directory: Path) -> None:
         # the loaded featurizer is also the template, so a clone refits without retraining sub-models
@@ -258,8 +293,10 @@ class NCEModel(BaseEstimator):
         expected = [*map(str, self.featurizer_.get_feature_names_out()), *MEASUREMENT_FEATURES]
         if self.feature_names_ != expected:
             diff = sorted(set(self.feature_names_) ^ set(expected))[:5]
-            raise io.ModelFileError(f"{directory}: the model's feature list does not match this nce's features "
-                                    f"(first differences {diff!r}, order may differ too); retrain with `nce train`")
+            raise io.ModelFileError(
+                f"{directory}: the model's feature list does not match this nce's features "
+                f"(first differences {diff!r}, order may differ too); retrain with `nce train`"
+            )
         self.targets_ = [str(t) for t in state["targets"]]
         self.models_ = {t: io.load_child(directory / "regressors" / t) for t in self.targets_}
         if any(m.n_features_in_ != len(expected) for m in self.models_.values()):

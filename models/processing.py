@@ -156,7 +156,9 @@ class ProcessingOffsetModel(RegressorMixin, BaseEstimator):
     def _save_state(self, directory: Path) -> dict:
         kernel = self.estimator_.kernel_.get_params() if self.method == "gp" else {}
         return {
-            "features": list(OFFSET_FEATURES), "X": self.X_train_.tolist(), "y": self.y_train_.tolist(),
+            "features": list(OFFSET_FEATURES),
+            "X": self.X_train_.tolist(),
+            "y": self.y_train_.tolist(),
             "combination_counts": self.combination_counts_,
             "kernel": {k: float(v) for k, v in kernel.items() if isinstance(v, (int, float))},
         }
@@ -168,8 +170,11 @@ class ProcessingOffsetModel(RegressorMixin, BaseEstimator):
         self.combination_counts_ = dict(state["combination_counts"])
         if self.method == "gp":
             k = state["kernel"]
-            kernel = (ConstantKernel(k["k1__k1__constant_value"], "fixed") * RBF(k["k1__k2__length_scale"], "fixed")
-                      + WhiteKernel(k["k2__noise_level"], "fixed"))
-            self.estimator_ = GaussianProcessRegressor(kernel=kernel, optimizer=None, normalize_y=False).fit(self.X_train_, self.y_train_)
+            kernel = ConstantKernel(k["k1__k1__constant_value"], "fixed") * RBF(
+                k["k1__k2__length_scale"], "fixed"
+            ) + WhiteKernel(k["k2__noise_level"], "fixed")
+            self.estimator_ = GaussianProcessRegressor(kernel=kernel, optimizer=None, normalize_y=False).fit(
+                self.X_train_, self.y_train_
+            )
         else:
             self.estimator_ = BayesianRidge(fit_intercept=False).fit(self.X_train_, self.y_train_)

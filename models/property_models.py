@@ -68,24 +68,53 @@ PROPERTY_TABLES: dict[str, str] = {
 #: tables; the search and its results are in benchmarks/RESULTS.md).
 DEFAULT_HYPERPARAMS: dict[str, dict[str, Any]] = {
     "Tg_K": dict(
-        n_estimators=600, learning_rate=0.1, max_depth=10, min_child_weight=2.0,
-        subsample=0.8, colsample_bytree=0.3, max_bin=64, objective="reg:squarederror",
-        linear_baseline=True, linear_alpha=1.0,
+        n_estimators=600,
+        learning_rate=0.1,
+        max_depth=10,
+        min_child_weight=2.0,
+        subsample=0.8,
+        colsample_bytree=0.3,
+        max_bin=64,
+        objective="reg:squarederror",
+        linear_baseline=True,
+        linear_alpha=1.0,
     ),
     "fragility_m": dict(
-        n_estimators=600, learning_rate=0.05, max_depth=8, min_child_weight=1.0,
-        subsample=0.8, colsample_bytree=0.3, max_bin=64, objective="reg:absoluteerror",
-        linear_baseline=True, linear_alpha=1.0,
+        n_estimators=600,
+        learning_rate=0.05,
+        max_depth=8,
+        min_child_weight=1.0,
+        subsample=0.8,
+        colsample_bytree=0.3,
+        max_bin=64,
+        objective="reg:absoluteerror",
+        linear_baseline=True,
+        linear_alpha=1.0,
     ),
     "density_g_cm3": dict(
-        n_estimators=400, learning_rate=0.1, max_depth=9, min_child_weight=1.0,
-        subsample=0.8, colsample_bytree=0.3, max_bin=64, objective="reg:absoluteerror",
-        target_transform="atomic_volume", linear_baseline=True, linear_alpha=1.0,
+        n_estimators=400,
+        learning_rate=0.1,
+        max_depth=9,
+        min_child_weight=1.0,
+        subsample=0.8,
+        colsample_bytree=0.3,
+        max_bin=64,
+        objective="reg:absoluteerror",
+        target_transform="atomic_volume",
+        linear_baseline=True,
+        linear_alpha=1.0,
     ),
     "shear_modulus_GPa": dict(
-        n_estimators=800, learning_rate=0.05, max_depth=6, min_child_weight=1.0,
-        subsample=0.8, colsample_bytree=0.5, max_bin=128, objective="reg:absoluteerror",
-        linear_baseline=True, linear_alpha=1.0,
+        n_estimators=800,
+        learning_rate=0.05,
+        max_depth=6,
+        min_child_weight=1.0,
+        subsample=0.8,
+        colsample_bytree=0.5,
+        max_bin=128,
+        objective="reg:absoluteerror",
+        linear_baseline=True,
+        linear_alpha=1.0,
     ),
 }
 
@@ -158,9 +187,7 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
     def for_target(cls, target: str, **overrides) -> CompositionPropertyRegressor:
         """A regressor with the tuned :data:`DEFAULT_HYPERPARAMS` of ``target``."""
         if target not in DEFAULT_HYPERPARAMS:
-            raise ValueError(
-                f"unknown property {target!r}; choose from {', '.join(DEFAULT_HYPERPARAMS)}"
-            )
+            raise ValueError(f"unknown property {target!r}; choose from {', '.join(DEFAULT_HYPERPARAMS)}")
         return cls(target=target, **{**DEFAULT_HYPERPARAMS[target], **overrides})
 
     # -- fitting ------------------------------------------------------------------------
@@ -198,10 +225,7 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
 
     def _check_options(self) -> None:
         if self.target_transform not in ("identity", "atomic_volume"):
-            raise ValueError(
-                f"target_transform must be 'identity' or 'atomic_volume', "
-                f"got {self.target_transform!r}"
-            )
+            raise ValueError(f"target_transform must be 'identity' or 'atomic_volume', got {self.target_transform!r}")
 
     def _baseline(self, matrix: np.ndarray) -> np.ndarray | None:
         """Ridge baseline on the fraction block (None without ``linear_baseline``)."""
@@ -232,9 +256,7 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
         if base is None:
             base = base_features(X)
         self.base_feature_names_ = [str(c) for c in base.columns]
-        self.feature_names_ = (
-            [f"frac_{el}" for el in self.vocabulary_] + ["frac_other"] + self.base_feature_names_
-        )
+        self.feature_names_ = [f"frac_{el}" for el in self.vocabulary_] + ["frac_other"] + self.base_feature_names_
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
         matrix = self._design(X, base)
@@ -249,8 +271,11 @@ class CompositionPropertyRegressor(RegressorMixin, BaseEstimator):
             self.linear_intercept_ = float(ridge.intercept_)
         params = self._xgb_params()
         dtrain = xgb.QuantileDMatrix(
-            matrix, label=target, base_margin=self._baseline(matrix),
-            max_bin=params["max_bin"], nthread=params["nthread"],
+            matrix,
+            label=target,
+            base_margin=self._baseline(matrix),
+            max_bin=params["max_bin"],
+            nthread=params["nthread"],
             feature_names=_xgb_safe(self.feature_names_),
         )
         self.booster_ = xgb.train(params, dtrain, num_boost_round=int(self.n_estimators))
@@ -561,9 +586,7 @@ class PropertySubmodels:
                 out[target] = model.predict(atoms, base=base)
                 continue
             if target not in self.folds:
-                raise ValueError(
-                    f"no fold models for {target}; train with with_folds=True for cross-fitting"
-                )
+                raise ValueError(f"no fold models for {target}; train with with_folds=True for cross-fitting")
             fold = np.asarray(fold)
             values = np.full(len(atoms), np.nan)
             for k in np.unique(fold):

@@ -5,7 +5,8 @@ The package root holds only the version and the public API; the work lives in
 """
 
 import os as _os
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 # libgomp threads spin while waiting; when other processes share the cores that made
 # 2-thread xgboost fits up to 40x slower. Passive waiting avoids the collapse; it must be

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nce.data.errors import NCEError
-from nce.data.composition import CompositionError
+from nce.data.files import write_text_atomic
 from nce.pipelines.errors import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="NCE: conductivity of glassy solid electrolytes.")
@@ -45,8 +45,12 @@ def user_errors(func):
 @data_app.command("build")
 @user_errors
 def data_build(
-    wheel: Optional[Path] = typer.Option(None, help="Path to glasspy-0.4.0-py3-none-any.whl (else pip fetches it into ~/.cache/nce)."),
-    check: bool = typer.Option(False, "--check", help="Rebuild in memory and compare content hashes with the shipped files."),
+    wheel: Optional[Path] = typer.Option(
+        None, help="Path to glasspy-0.4.0-py3-none-any.whl (else pip fetches it into ~/.cache/nce)."
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="Rebuild in memory and compare content hashes with the shipped files."
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress output."),
 ) -> None:
     """Regenerate data/processed from the SciGlass files inside the glasspy wheel."""
@@ -84,13 +88,22 @@ def data_info(as_json: bool = typer.Option(False, "--json", help="Print one JSON
         table.add_row(name, str(summary[name]["rows"]))
     console.print(table)
     cond = summary["conductivity"]
-    for key in ("with_log10_sigma25", "with_Ea_eV", "with_Li2S", "publications", "flagged_suspect_fast_ion", "flagged_disagrees_with_other_labs"):
+    for key in (
+        "with_log10_sigma25",
+        "with_Ea_eV",
+        "with_Li2S",
+        "publications",
+        "flagged_suspect_fast_ion",
+        "flagged_disagrees_with_other_labs",
+    ):
         console.print(f"conductivity {key}: {cond[key]}")
     for key in ("by_mobile_ion", "by_anion_family", "by_sigma25_source"):
         console.print(f"{key}: " + ", ".join(f"{k} {v}" for k, v in cond[key].items()))
     for target in ("log10_sigma25", "Ea_eV"):
         d = cond[target]
-        console.print(f"{target}: median {d['median']}, 5-95 % [{d['p05']}, {d['p95']}], range [{d['min']}, {d['max']}]")
+        console.print(
+            f"{target}: median {d['median']}, 5-95 % [{d['p05']}, {d['p95']}], range [{d['min']}, {d['max']}]"
+        )
     lit = summary["literature"]
     console.print(f"literature (processing-labelled, data/literature): {lit['rows']} rows from {lit['papers']} papers")
     for key in ("by_state", "by_route", "by_confidence"):
@@ -112,8 +125,10 @@ def _progress(quiet: bool):
     return status()
 
 
-FEATURIZER_PARAMS_HELP = ("Shrink the property sub-models for a quick look (JSON), e.g. "
-                          "'{\"max_rows_per_table\": 1500, \"submodel_params\": {\"n_estimators\": 25}}'; default: the cached full ones.")
+FEATURIZER_PARAMS_HELP = (
+    "Shrink the property sub-models for a quick look (JSON), e.g. "
+    '\'{"max_rows_per_table": 1500, "submodel_params": {"n_estimators": 25}}\'; default: the cached full ones.'
+)
 
 
 def _parse_params(text: Optional[str], option: str = "--params") -> dict:
@@ -133,11 +148,17 @@ def _parse_params(text: Optional[str], option: str = "--params") -> dict:
 @app.command()
 @user_errors
 def train(
-    extra_data: Optional[Path] = typer.Option(None, "--extra-data", help="Your measurements (CSV/Parquet, dataset schema) joined to the embedded data."),
+    extra_data: Optional[Path] = typer.Option(
+        None, "--extra-data", help="Your measurements (CSV/Parquet, dataset schema) joined to the embedded data."
+    ),
     only_extra: bool = typer.Option(False, "--only-extra", help="Train on --extra-data alone."),
-    params: Optional[str] = typer.Option(None, help="Model settings as JSON text or a JSON file (e.g. best_params from `nce tune`)."),
+    params: Optional[str] = typer.Option(
+        None, help="Model settings as JSON text or a JSON file (e.g. best_params from `nce tune`)."
+    ),
     seed: int = typer.Option(0, help="Random seed (recorded in the MLflow run)."),
-    no_cv: bool = typer.Option(False, "--no-cv", help="Skip the grouped cross-validation (then the champion alias moves only if none exists)."),
+    no_cv: bool = typer.Option(
+        False, "--no-cv", help="Skip the grouped cross-validation (then the champion alias moves only if none exists)."
+    ),
     output: Optional[Path] = typer.Option(None, help="Also keep the model folder here."),
     featurizer_params: Optional[str] = typer.Option(None, "--featurizer-params", help=FEATURIZER_PARAMS_HELP),
     quiet: bool = typer.Option(False, "--quiet"),
@@ -146,8 +167,16 @@ def train(
     from nce.pipelines.train import train as run_train
 
     with _progress(quiet) as step:
-        result = run_train(extra_data, only_extra, _parse_params(params), seed, cross_validate=not no_cv, output=output,
-                           featurizer_params=_parse_params(featurizer_params, "--featurizer-params"), on_step=step)
+        result = run_train(
+            extra_data,
+            only_extra,
+            _parse_params(params),
+            seed,
+            cross_validate=not no_cv,
+            output=output,
+            featurizer_params=_parse_params(featurizer_params, "--featurizer-params"),
+            on_step=step,
+        )
     for note in result["skipped"]:
         err_console.print(f"skipped {note}", markup=False)
     metrics = result.get("metrics", {})
@@ -159,19 +188,30 @@ def train(
             f"(coverage {metrics['cv_Ea_eV_coverage']:.3f})"
         )
     if "registered_version" in result:
-        console.print(f"registered nce-conductivity version {result['registered_version']}" + (" -> alias champion" if result["champion"] else " (champion kept: it scores better)"))
+        console.print(
+            f"registered nce-conductivity version {result['registered_version']}"
+            + (" -> alias champion" if result["champion"] else " (champion kept: it scores better)")
+        )
 
 
 @app.command()
 @user_errors
 def evaluate(
-    protocol: list[str] = typer.Option(["publication", "chemical_system", "family", "temporal"], "--protocol", help="publication, chemical_system, family, temporal (repeatable)."),
-    model: Optional[list[str]] = typer.Option(None, "--model", help="Only these models (repeatable); default all models and baselines."),
+    protocol: list[str] = typer.Option(
+        ["publication", "chemical_system", "family", "temporal"],
+        "--protocol",
+        help="publication, chemical_system, family, temporal (repeatable).",
+    ),
+    model: Optional[list[str]] = typer.Option(
+        None, "--model", help="Only these models (repeatable); default all models and baselines."
+    ),
     seed: int = typer.Option(0),
     max_rows: Optional[int] = typer.Option(None, help="Evaluate on a random subset (quick look)."),
     params: Optional[str] = typer.Option(None, help="NCE model settings as JSON."),
     output: Optional[Path] = typer.Option(None, help="Write the summary table (CSV) here."),
-    source: str = typer.Option("sciglass", "--source", help="sciglass (the protocols above) or literature (processing, paper-grouped)."),
+    source: str = typer.Option(
+        "sciglass", "--source", help="sciglass (the protocols above) or literature (processing, paper-grouped)."
+    ),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """Cross-validate NCE, its ablation and the baselines under every protocol, in one run;
@@ -183,11 +223,15 @@ def evaluate(
 
         with _progress(quiet) as step:
             result = run_literature_evaluation(on_step=step)
-        console.print(f"{result['n_rows']} literature rows from {result['papers']} papers, leave one paper out", markup=False)
+        console.print(
+            f"{result['n_rows']} literature rows from {result['papers']} papers, leave one paper out", markup=False
+        )
         console.print(markdown(result["summary"]), markup=False, soft_wrap=True)
-        console.print(result["offsets"].to_string(index=False, float_format=lambda v: f"{v:.2f}"), markup=False, soft_wrap=True)
+        console.print(
+            result["offsets"].to_string(index=False, float_format=lambda v: f"{v:.2f}"), markup=False, soft_wrap=True
+        )
         if output:
-            result["summary"].to_csv(output, index=False)
+            write_text_atomic(output, result["summary"].to_csv(index=False))
         console.print(f"MLflow run {result['run_id']}")
         return
     if source != "sciglass":
@@ -197,12 +241,22 @@ def evaluate(
     if bad:
         raise UserError(f"unknown protocol {bad[0]!r}; choose from {', '.join(PROTOCOLS)}")
     with _progress(quiet) as step:
-        result = run_evaluation(tuple(protocol), models=model, seed=seed, max_rows=max_rows, model_params=_parse_params(params), on_step=step)
+        result = run_evaluation(
+            tuple(protocol),
+            models=model,
+            seed=seed,
+            max_rows=max_rows,
+            model_params=_parse_params(params),
+            on_step=step,
+        )
     console.print(markdown_table(result["summary"]), markup=False, soft_wrap=True)
     for target, m in result["multi_publication"].items():
-        console.print(f"{target} on compositions measured by >= 2 publications ({m['n_pairs']} pairs): model MAE {m['model_mae']:.3f}, noise floor {m['noise_floor_mae']:.3f}")
+        console.print(
+            f"{target} on compositions measured by >= 2 publications ({m['n_pairs']} pairs): "
+            f"model MAE {m['model_mae']:.3f}, noise floor {m['noise_floor_mae']:.3f}"
+        )
     if output:
-        result["summary"].to_csv(output, index=False)
+        write_text_atomic(output, result["summary"].to_csv(index=False))
     console.print(f"MLflow run {result['run_id']}")
 
 
@@ -212,11 +266,15 @@ def predict(
     compositions: Optional[list[str]] = typer.Argument(None, help="Compositions, e.g. 70Li2S-30P2S5."),
     input: Optional[Path] = typer.Option(None, "--input", help="CSV or Parquet with a 'composition' column."),
     output: Optional[Path] = typer.Option(None, "--output", help="CSV or Parquet (by extension), written atomically."),
-    temperature_C: Optional[float] = typer.Option(None, "--temperature-C", help="Also give log10 sigma at this temperature."),
+    temperature_C: Optional[float] = typer.Option(
+        None, "--temperature-C", help="Also give log10 sigma at this temperature."
+    ),
     route: Optional[str] = typer.Option(None, help="melt_quench, ball_mill, solution, sputter, other."),
     state: Optional[str] = typer.Option(None, help="glass, amorphous, glass_ceramic, amorphous_ceramic, crystalline."),
     heat_treatment_C: Optional[float] = typer.Option(None, "--heat-treatment-C"),
-    model: Optional[str] = typer.Option(None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."),
+    model: Optional[str] = typer.Option(
+        None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."
+    ),
     neighbors: int = typer.Option(0, "--neighbors", help="List the K nearest measured glasses."),
     strict: bool = typer.Option(False, "--strict", help="Any unusable row: exit 2, write nothing."),
     quiet: bool = typer.Option(False, "--quiet"),
@@ -231,11 +289,22 @@ def predict(
         raise UserError("give compositions as arguments or --input FILE (one of the two)")
     if input and not input.is_file():  # before the model loads: a first run would train it for minutes
         raise UserError(f"input file not found: {input}")
-    overrides = {k: v for k, v in (("temperature_C", temperature_C), ("route", route), ("state", state), ("heat_treatment_C", heat_treatment_C)) if v is not None}
+    overrides = {
+        k: v
+        for k, v in (
+            ("temperature_C", temperature_C),
+            ("route", route),
+            ("state", state),
+            ("heat_treatment_C", heat_treatment_C),
+        )
+        if v is not None
+    }
     with _progress(quiet) as step:
         nce_model = load_model(model, on_step=step)
         if input and output:
-            counts = predict_file(nce_model, input, output, overrides, strict, on_chunk=lambda n: step(f"predicted {n:,} rows"))
+            counts = predict_file(
+                nce_model, input, output, overrides, strict, on_chunk=lambda n: step(f"predicted {n:,} rows")
+            )
             console.print(f"wrote {counts['rows']} rows to {output} ({counts['errors']} with an error)")
             return
         frame = read_input(input) if input else pd_frame(compositions)
@@ -258,17 +327,29 @@ def predict(
 @app.command()
 @user_errors
 def suggest(
-    space: str = typer.Option(..., "--space", help="Components and mol % bounds, e.g. 'Li2S:60-80,P2S5:20-40,LiI:0-30'."),
+    space: str = typer.Option(
+        ..., "--space", help="Components and mol % bounds, e.g. 'Li2S:60-80,P2S5:20-40,LiI:0-30'."
+    ),
     n: int = typer.Option(8, "--n", help="Batch size."),
     acquisition: str = typer.Option("ei", help="ei, ucb, thompson or explore."),
     objective: str = typer.Option("sigma", help="sigma (maximize), ea (minimize) or pareto (both)."),
-    temperature_C: Optional[float] = typer.Option(None, "--temperature-C", help="Optimize sigma at this working temperature."),
-    constraint: Optional[str] = typer.Option(None, "--constraint", help="Linear constraints in mol %, e.g. 'LiI <= 0.5*Li2S; Li2S + LiI >= 70'."),
+    temperature_C: Optional[float] = typer.Option(
+        None, "--temperature-C", help="Optimize sigma at this working temperature."
+    ),
+    constraint: Optional[str] = typer.Option(
+        None, "--constraint", help="Linear constraints in mol %, e.g. 'LiI <= 0.5*Li2S; Li2S + LiI >= 70'."
+    ),
     route: Optional[str] = typer.Option(None, help="Fixed synthesis route."),
     state: Optional[str] = typer.Option(None, help="State(s) to search, e.g. glass,glass_ceramic."),
-    heat_treatment_C: Optional[str] = typer.Option(None, "--heat-treatment-C", help="Heat treatment of ceramic states: value or range, e.g. 200-400."),
-    measured: Optional[Path] = typer.Option(None, "--measured", help="Your results (dataset schema): they update the belief and are never suggested again."),
-    model: Optional[str] = typer.Option(None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."),
+    heat_treatment_C: Optional[str] = typer.Option(
+        None, "--heat-treatment-C", help="Heat treatment of ceramic states: value or range, e.g. 200-400."
+    ),
+    measured: Optional[Path] = typer.Option(
+        None, "--measured", help="Your results (dataset schema): they update the belief and are never suggested again."
+    ),
+    model: Optional[str] = typer.Option(
+        None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."
+    ),
     output: Optional[Path] = typer.Option(None, "--output", help="CSV or Parquet, written atomically."),
     seed: int = typer.Option(0),
     quiet: bool = typer.Option(False, "--quiet"),
@@ -287,7 +368,21 @@ def suggest(
         console.print(f"wrote {len(table)} suggestions to {output} (MLflow run {result['run_id']})")
         return
     view = Table(title=f"next {len(table)} experiments ({acquisition}, objective {objective})")
-    shown = [c for c in ("composition", "state", "heat_treatment_C", "log10_sigma25", "log10_sigma_T", "Ea_eV", "acquisition", "reason", "in_domain") if c in table]
+    shown = [
+        c
+        for c in (
+            "composition",
+            "state",
+            "heat_treatment_C",
+            "log10_sigma25",
+            "log10_sigma_T",
+            "Ea_eV",
+            "acquisition",
+            "reason",
+            "in_domain",
+        )
+        if c in table
+    ]
     for c in shown:
         view.add_column(c)
     for _, r in table.iterrows():
@@ -316,14 +411,24 @@ def pd_frame(compositions):
 @app.command()
 @user_errors
 def tune(
-    n_trials: int = typer.Option(30, "--n-trials", help="Finished trials the study should hold (a resumed study runs only the rest)."),
+    n_trials: int = typer.Option(
+        30, "--n-trials", help="Finished trials the study should hold (a resumed study runs only the rest)."
+    ),
     study_name: str = typer.Option("nce-conductivity", "--study-name"),
-    storage: Optional[str] = typer.Option(None, help="Optuna storage: RDB URL, or a *.journal file for several local workers (default SQLite in mlruns/)."),
-    timeout_s: Optional[float] = typer.Option(None, "--timeout-s", help="Stop starting trials after this many seconds."),
+    storage: Optional[str] = typer.Option(
+        None, help="Optuna storage: RDB URL, or a *.journal file for several local workers (default SQLite in mlruns/)."
+    ),
+    timeout_s: Optional[float] = typer.Option(
+        None, "--timeout-s", help="Stop starting trials after this many seconds."
+    ),
     seed: int = typer.Option(0),
-    max_rows: Optional[int] = typer.Option(None, "--max-rows", help="Tune on a random subset of the training rows (quick look)."),
+    max_rows: Optional[int] = typer.Option(
+        None, "--max-rows", help="Tune on a random subset of the training rows (quick look)."
+    ),
     featurizer_params: Optional[str] = typer.Option(None, "--featurizer-params", help=FEATURIZER_PARAMS_HELP),
-    params: Optional[str] = typer.Option(None, help="Fixed model settings (JSON), e.g. '{\"backend\": \"sklearn\"}' tunes the second model family."),
+    params: Optional[str] = typer.Option(
+        None, help='Fixed model settings (JSON), e.g. \'{"backend": "sklearn"}\' tunes the second model family.'
+    ),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """Search boosting settings with Optuna on training folds only (nested), resumable."""
@@ -335,18 +440,40 @@ def tune(
         raise UserError("--n-trials must be at least 1")
     if max_rows is not None and max_rows < 50:
         raise UserError("--max-rows must be at least 50")
-    with Progress(TextColumn("tuning"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err_console, disable=quiet) as bar:
+    with Progress(
+        TextColumn("tuning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+    ) as bar:
         task = bar.add_task("", total=n_trials)
 
         def on_trial(done, total, best):
             bar.update(task, completed=done, description=f"best MAE {best:.3f}" if best is not None else "")
 
-        result = run_tune(n_trials, study_name, storage, seed, timeout_s, on_trial=on_trial, max_rows=max_rows, params=_parse_params(params),
-                          featurizer_params=_parse_params(featurizer_params, "--featurizer-params"))
-    console.print(f"study {study_name}: {result['n_finished']} finished trials; best inner-CV MAE {result['best_inner_cv_mae']:.3f}, "
-                  f"held-out publications {result['held_out_fold_mae']:.3f}")
-    console.print(f"best settings written to {result['params_file']}; use them with: nce train --params {result['params_file']}", markup=False)
+        result = run_tune(
+            n_trials,
+            study_name,
+            storage,
+            seed,
+            timeout_s,
+            on_trial=on_trial,
+            max_rows=max_rows,
+            params=_parse_params(params),
+            featurizer_params=_parse_params(featurizer_params, "--featurizer-params"),
+        )
+    console.print(
+        f"study {study_name}: {result['n_finished']} finished trials; "
+        f"best inner-CV MAE {result['best_inner_cv_mae']:.3f}, "
+        f"held-out publications {result['held_out_fold_mae']:.3f}"
+    )
+    console.print(
+        f"best settings written to {result['params_file']}; use them with: nce train --params {result['params_file']}",
+        markup=False,
+    )
 
 
 def _print_predictions(result) -> None:
@@ -362,14 +489,29 @@ def _print_predictions(result) -> None:
     for _, row in result.iterrows():
         table.add_column(escape(str(row["composition"])), overflow="fold")
     fields = [("normalized_composition", lambda r: fmt(r["normalized_composition"]))]
-    for target, unit in (("log10_sigma25", "S/cm"), ("Ea_eV", "eV")):
-        fields.append((f"{target} [{target}_lo, {target}_hi] (90 %)",
-                       lambda r, t=target: "" if r["error"] else f"{fmt(r[t])} [{fmt(r[t + '_lo'])}, {fmt(r[t + '_hi'])}]"))
+    for target in ("log10_sigma25", "Ea_eV"):
+        fields.append(
+            (
+                f"{target} [{target}_lo, {target}_hi] (90 %)",
+                lambda r, t=target: "" if r["error"] else f"{fmt(r[t])} [{fmt(r[t + '_lo'])}, {fmt(r[t + '_hi'])}]",
+            )
+        )
     if "log10_sigma_T" in result:
-        fields.append(("log10_sigma_T at temperature_C", lambda r: "" if r["error"] else f"{fmt(r['log10_sigma_T'])} at {fmt(float(r['temperature_C']), 0)} degC"))
-    fields += [("Tg_K", lambda r: fmt(r["Tg_K"], 0)), ("fragility_m", lambda r: fmt(r["fragility_m"], 1)),
-               ("nbo_fraction", lambda r: fmt(r["nbo_fraction"])), ("in_domain", lambda r: "" if r["error"] else str(bool(r["in_domain"]))),
-               ("error", lambda r: r["error"])]
+        fields.append(
+            (
+                "log10_sigma_T at temperature_C",
+                lambda r: (
+                    "" if r["error"] else f"{fmt(r['log10_sigma_T'])} at {fmt(float(r['temperature_C']), 0)} degC"
+                ),
+            )
+        )
+    fields += [
+        ("Tg_K", lambda r: fmt(r["Tg_K"], 0)),
+        ("fragility_m", lambda r: fmt(r["fragility_m"], 1)),
+        ("nbo_fraction", lambda r: fmt(r["nbo_fraction"])),
+        ("in_domain", lambda r: "" if r["error"] else str(bool(r["in_domain"]))),
+        ("error", lambda r: r["error"]),
+    ]
     for label, get in fields:
         table.add_row(escape(label), *[escape(get(r)) for _, r in result.iterrows()])
     Console(width=max(100, 34 + 30 * len(result))).print(table) if not console.is_terminal else console.print(table)
@@ -384,8 +526,16 @@ def _step_bar(quiet: bool, label: str, total: int):
 
     @contextlib.contextmanager
     def bar():
-        with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=err_console, disable=quiet, transient=True) as progress:
+        with Progress(
+            TextColumn(label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err_console,
+            disable=quiet,
+            transient=True,
+        ) as progress:
             task = progress.add_task("", total=total)
             pending = [0]
 
@@ -404,8 +554,12 @@ def _step_bar(quiet: bool, label: str, total: int):
 @app.command()
 @user_errors
 def report(
-    output: Path = typer.Option(Path("report.html"), "--output", help="The HTML page (self-contained, written atomically)."),
-    model: Optional[str] = typer.Option(None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."),
+    output: Path = typer.Option(
+        Path("report.html"), "--output", help="The HTML page (self-contained, written atomically)."
+    ),
+    model: Optional[str] = typer.Option(
+        None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."
+    ),
     sample: int = typer.Option(2000, "--sample", help="Training glasses in the out-of-fold estimate."),
     folds: int = typer.Option(5, "--folds", help="Publication-grouped folds of the out-of-fold estimate."),
     seed: int = typer.Option(0),
@@ -417,21 +571,43 @@ def report(
     with _step_bar(quiet, "report", n_steps(folds)) as step:
         result = run_report(output, model, sample, folds, seed, on_step=step)
     m = result["metrics"]
-    console.print(f"wrote {result['output']} ({result['n_images']} figures; MLflow run {result['run_id']})", markup=False, soft_wrap=True)
-    console.print(f"out of fold ({folds}-fold by publication, {m['oof_log10_sigma25_n']:.0f} glasses): log10 sigma25 MAE {m['oof_log10_sigma25_mae']:.3f} "
-                  f"(coverage {m['oof_log10_sigma25_coverage']:.3f}), Ea MAE {m['oof_Ea_eV_mae']:.3f} eV (coverage {m['oof_Ea_eV_coverage']:.3f})", markup=False, soft_wrap=True)
-    console.print("active-learning campaign: " + (f"suggest run {result['campaign']}" if result["campaign"] else "none yet (no MLflow run named suggest)"), markup=False, soft_wrap=True)
+    console.print(
+        f"wrote {result['output']} ({result['n_images']} figures; MLflow run {result['run_id']})",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"out of fold ({folds}-fold by publication, {m['oof_log10_sigma25_n']:.0f} glasses): "
+        f"log10 sigma25 MAE {m['oof_log10_sigma25_mae']:.3f} (coverage {m['oof_log10_sigma25_coverage']:.3f}), "
+        f"Ea MAE {m['oof_Ea_eV_mae']:.3f} eV (coverage {m['oof_Ea_eV_coverage']:.3f})",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(
+        "active-learning campaign: "
+        + (f"suggest run {result['campaign']}" if result["campaign"] else "none yet (no MLflow run named suggest)"),
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("map")
 @user_errors
 def map_(
     system: str = typer.Argument(..., help="2 or 3 components, e.g. 'Li2O-SiO2' or 'Li2S-P2S5-LiI'."),
-    temperature_C: Optional[float] = typer.Option(None, "--temperature-C", help="Map log10 sigma at this temperature (default 25 degC)."),
+    temperature_C: Optional[float] = typer.Option(
+        None, "--temperature-C", help="Map log10 sigma at this temperature (default 25 degC)."
+    ),
     metric: str = typer.Option("sigma", "--metric", help="sigma (log10 sigma) or Ea."),
-    output: Optional[Path] = typer.Option(None, "--output", help="PNG file (default map_<system>.png), written atomically."),
-    step: Optional[float] = typer.Option(None, "--step", help="Grid step in mol % (default 1 for a line, 2 for a triangle)."),
-    model: Optional[str] = typer.Option(None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", help="PNG file (default map_<system>.png), written atomically."
+    ),
+    step: Optional[float] = typer.Option(
+        None, "--step", help="Grid step in mol % (default 1 for a line, 2 for a triangle)."
+    ),
+    model: Optional[str] = typer.Option(
+        None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."
+    ),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """A binary line plot or ternary heat map of the prediction, its interval, the measured glasses and the domain."""
@@ -442,10 +618,19 @@ def map_(
         result = run_map(system, metric, temperature_C, output, model, step, on_step=bar)
     grid, measured = result["grid"], result["measured"]
     best = grid.loc[grid["value"].idxmax() if metric == "sigma" else grid["value"].idxmin()]
-    console.print(f"wrote {result['output']}: {len(grid)} compositions of {'-'.join(result['components'])}, "
-                  f"{int(grid['in_domain'].sum())} in the domain, {len(measured)} measured glasses overlaid", markup=False, soft_wrap=True)
-    console.print(f"{'highest' if metric == 'sigma' else 'lowest'} predicted {result['label'].replace('$^{-1}$', '-1')}: {best['value']:.2f} "
-                  f"[{best['lo']:.2f}, {best['hi']:.2f}] at {best['composition']} ({'in' if best['in_domain'] else 'outside'} the domain)", markup=False, soft_wrap=True)
+    console.print(
+        f"wrote {result['output']}: {len(grid)} compositions of {'-'.join(result['components'])}, "
+        f"{int(grid['in_domain'].sum())} in the domain, {len(measured)} measured glasses overlaid",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"{'highest' if metric == 'sigma' else 'lowest'} predicted {result['label'].replace('$^{-1}$', '-1')}: "
+        f"{best['value']:.2f} [{best['lo']:.2f}, {best['hi']:.2f}] at {best['composition']} "
+        f"({'in' if best['in_domain'] else 'outside'} the domain)",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -454,7 +639,9 @@ def explain(
     composition: str = typer.Argument(..., help="One composition, e.g. 70Li2S-30P2S5."),
     output: Path = typer.Option(Path("waterfall.png"), "--output", help="Waterfall plot (PNG), written atomically."),
     top: int = typer.Option(12, "--top", help="Features shown in the table and the plot."),
-    model: Optional[str] = typer.Option(None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."),
+    model: Optional[str] = typer.Option(
+        None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."
+    ),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """SHAP contributions of the features to one prediction (both targets): table and waterfall."""
@@ -465,8 +652,12 @@ def explain(
     with _step_bar(quiet, "explain", N_STEPS) as bar:
         result = run_explain(composition, model, output, top, on_step=bar)
     for target, t in result["targets"].items():
-        table = Table(title=escape(f"{result['normalized_composition']}: {target} = {t['point']:.3f} "
-                                   f"(90 % interval [{t['lo']:.3f}, {t['hi']:.3f}]); base value {t['base']:.3f}"))
+        table = Table(
+            title=escape(
+                f"{result['normalized_composition']}: {target} = {t['point']:.3f} "
+                f"(90 % interval [{t['lo']:.3f}, {t['hi']:.3f}]); base value {t['base']:.3f}"
+            )
+        )
         for column in ("feature", "value", "SHAP"):
             table.add_column(column, justify="left" if column == "feature" else "right")
         shown = top_table(result, target, top)
@@ -475,7 +666,9 @@ def explain(
         rest = t["point"] - t["base"] - shown["shap"].sum()
         table.add_row(f"{len(t['contribs']) - len(shown)} other features", "", f"{rest:+.3f}")
         console.print(table)
-    console.print(f"in domain: {result['in_domain']}; waterfall written to {result['output']}", markup=False, soft_wrap=True)
+    console.print(
+        f"in domain: {result['in_domain']}; waterfall written to {result['output']}", markup=False, soft_wrap=True
+    )
 
 
 def main() -> None:  # pragma: no cover

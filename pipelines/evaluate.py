@@ -65,16 +65,33 @@ def cross_validate(
         groups = groups_for(frame, protocol)
         folds = list(splits(frame, protocol))
         for name, (model, features) in prepared.items():
-            oof = out_of_fold(model, frame, folds, targets, groups=groups, features=features,
-                              on_fold=lambda k: on_step(f"{protocol} {name} fold {k + 1}/{len(folds)}"))
+            oof = out_of_fold(
+                model,
+                frame,
+                folds,
+                targets,
+                groups=groups,
+                features=features,
+                on_fold=lambda k, label=f"{protocol} {name}", n=len(folds): on_step(f"{label} fold {k + 1}/{n}"),
+            )
             for target in targets:
                 y = frame[target].to_numpy(dtype=float)
                 pred = oof[target].to_numpy()
                 tested = np.flatnonzero(np.isfinite(y) & np.isfinite(pred))
-                records.append(pd.DataFrame({
-                    "protocol": protocol, "target": target, "model": name, "row": tested, "y": y[tested],
-                    "pred": pred[tested], "lo": oof[f"{target}_lo"].to_numpy()[tested], "hi": oof[f"{target}_hi"].to_numpy()[tested],
-                }))
+                records.append(
+                    pd.DataFrame(
+                        {
+                            "protocol": protocol,
+                            "target": target,
+                            "model": name,
+                            "row": tested,
+                            "y": y[tested],
+                            "pred": pred[tested],
+                            "lo": oof[f"{target}_lo"].to_numpy()[tested],
+                            "hi": oof[f"{target}_hi"].to_numpy()[tested],
+                        }
+                    )
+                )
     return pd.concat(records, ignore_index=True)
 
 
@@ -133,11 +150,27 @@ def multi_publication_comparison(oof: pd.DataFrame, frame: pd.DataFrame, target:
 
 def markdown_table(summary: pd.DataFrame, slice_name: str = "all") -> str:
     part = summary[summary["slice"] == slice_name]
-    cols = ["protocol", "target", "model", "n", "mae", "median_ae", "rmse", "r2", "spearman", "within", "coverage", "width"]
+    cols = [
+        "protocol",
+        "target",
+        "model",
+        "n",
+        "mae",
+        "median_ae",
+        "rmse",
+        "r2",
+        "spearman",
+        "within",
+        "coverage",
+        "width",
+    ]
     part = part[[c for c in cols if c in part.columns]]
     lines = ["| " + " | ".join(part.columns) + " |", "|" + "---|" * len(part.columns)]
     for _, row in part.iterrows():
-        cells = [f"{v:.3f}" if isinstance(v, float) and np.isfinite(v) else ("" if isinstance(v, float) else str(v)) for v in row]
+        cells = [
+            f"{v:.3f}" if isinstance(v, float) and np.isfinite(v) else ("" if isinstance(v, float) else str(v))
+            for v in row
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -172,8 +205,15 @@ def run_evaluation(
     chosen = {name: m for name, m in candidates.items() if models is None or name in models}
     experiment_id = tracking.setup()
     with mlflow.start_run(experiment_id=experiment_id, run_name="evaluate") as run:
-        mlflow.log_params({"seed": seed, "protocols": ",".join(protocols), "models": ",".join(chosen),
-                           "n_rows": len(frame), **{f"model_{k}": v for k, v in nce.regressor.get_params().items()}})
+        mlflow.log_params(
+            {
+                "seed": seed,
+                "protocols": ",".join(protocols),
+                "models": ",".join(chosen),
+                "n_rows": len(frame),
+                **{f"model_{k}": v for k, v in nce.regressor.get_params().items()},
+            }
+        )
         mlflow.set_tag("data_hash", data_hash(frame))
         oof = cross_validate(frame, chosen, protocols=protocols, on_step=on_step)
         summary = summarize(oof, frame)
@@ -192,4 +232,10 @@ def run_evaluation(
             oof.to_csv(tmp / "oof_predictions.csv.gz", index=False)
             (tmp / "summary.md").write_text(markdown_table(summary))
             mlflow.log_artifacts(str(tmp), artifact_path="evaluation")
-        return {"run_id": run.info.run_id, "summary": summary, "multi_publication": multi, "n_rows": len(frame), "oof": oof}
+        return {
+            "run_id": run.info.run_id,
+            "summary": summary,
+            "multi_publication": multi,
+            "n_rows": len(frame),
+            "oof": oof,
+        }

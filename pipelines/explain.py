@@ -26,8 +26,10 @@ def shap_values(model, target: str, X: pd.DataFrame) -> tuple[np.ndarray, np.nda
 
     regressor = model.models_[target]
     if getattr(regressor, "backend", None) != "xgboost":
-        raise UserError(f"TreeSHAP needs the xgboost model family; this model's {target} regressor is "
-                        f"{type(regressor).__name__}(backend={getattr(regressor, 'backend', '?')!r})")
+        raise UserError(
+            f"TreeSHAP needs the xgboost model family; this model's {target} regressor is "
+            f"{type(regressor).__name__}(backend={getattr(regressor, 'backend', '?')!r})"
+        )
     booster = regressor.point_model_.get_booster()
     out = booster.predict(xgb.DMatrix(X.to_numpy(dtype=np.float32)), pred_contribs=True)
     return out[:, :-1].astype(float), out[:, -1].astype(float)
@@ -44,8 +46,13 @@ def explain(model, composition: str) -> dict:
     rows = _model_rows(parsed, np.array([True]), processing)
     X = model.features(rows)
     pred = model.predict_table(rows, features=X)
-    out = {"composition": composition, "normalized_composition": parsed[0].normalized,
-           "in_domain": bool(pred["in_domain"].iloc[0]), "features": X.iloc[0], "targets": {}}
+    out = {
+        "composition": composition,
+        "normalized_composition": parsed[0].normalized,
+        "in_domain": bool(pred["in_domain"].iloc[0]),
+        "features": X.iloc[0],
+        "targets": {},
+    }
     for target in TARGETS:
         contribs, base = shap_values(model, target, X)
         series = pd.Series(contribs[0], index=model.feature_names_)
@@ -65,10 +72,18 @@ def top_table(result: dict, target: str, top: int = 10) -> pd.DataFrame:
     t = result["targets"][target]
     c = t["contribs"]
     idx = c.abs().sort_values(ascending=False).index[:top]
-    return pd.DataFrame({"feature": idx, "value": result["features"][idx].to_numpy(dtype=float), "shap": c[idx].to_numpy()})
+    return pd.DataFrame(
+        {"feature": idx, "value": result["features"][idx].to_numpy(dtype=float), "shap": c[idx].to_numpy()}
+    )
 
 
-def run_explain(composition: str, model_uri: str | None = None, output: Path | None = None, top: int = 12, on_step=lambda _msg, _advance=1: None) -> dict:
+def run_explain(
+    composition: str,
+    model_uri: str | None = None,
+    output: Path | None = None,
+    top: int = 12,
+    on_step=lambda _msg, _advance=1: None,
+) -> dict:
     """Explain one composition; ``on_step(message, advance)`` starts each of :data:`N_STEPS` steps."""
     from nce.pipelines import figures
     from nce.pipelines.predict import load_model
@@ -83,9 +98,16 @@ def run_explain(composition: str, model_uri: str | None = None, output: Path | N
     result = explain(model, composition)
     if output is not None:
         on_step("drawing the waterfall")
-        panels = [{"target": t, "base": v["base"], "contribs": v["contribs"], "values": result["features"].to_dict(),
-                   "title": f"{result['normalized_composition']}: SHAP contributions (TreeSHAP of the point models)"}
-                  for t, v in result["targets"].items()]
+        panels = [
+            {
+                "target": t,
+                "base": v["base"],
+                "contribs": v["contribs"],
+                "values": result["features"].to_dict(),
+                "title": f"{result['normalized_composition']}: SHAP contributions (TreeSHAP of the point models)",
+            }
+            for t, v in result["targets"].items()
+        ]
         figures.waterfall(panels, output, top=top)
         result["output"] = Path(output)
     return result

@@ -43,7 +43,10 @@ def save_figure(fig, path, dpi: int = 110) -> Path:
 def dataset_overview(frame: pd.DataFrame, family: np.ndarray, path) -> Path:
     """Counts by mobile ion, anion family and chemical family; histograms of both targets."""
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
-    for ax, column, title in ((axes[0, 0], "mobile_ion", "glasses by mobile ion"), (axes[0, 1], "anion_family", "glasses by anion family")):
+    for ax, column, title in (
+        (axes[0, 0], "mobile_ion", "glasses by mobile ion"),
+        (axes[0, 1], "anion_family", "glasses by anion family"),
+    ):
         counts = frame[column].astype(str).value_counts()
         ax.bar(counts.index, counts.to_numpy(), color="tab:blue")
         ax.set_title(title)
@@ -56,8 +59,10 @@ def dataset_overview(frame: pd.DataFrame, family: np.ndarray, path) -> Path:
         ax.set_xlabel(UNITS[target])
         ax.set_ylabel("glasses")
         ax.set_title(f"{target}: n={values.size}, median {np.median(values):.2f}")
-    fig.suptitle(f"curated SciGlass training rows: {len(frame)} glasses, {frame['KOD'].nunique()} publications, "
-                 f"{len(set(family))} chemical families")
+    fig.suptitle(
+        f"curated SciGlass training rows: {len(frame)} glasses, {frame['KOD'].nunique()} publications, "
+        f"{len(set(family))} chemical families"
+    )
     fig.tight_layout()
     return save_figure(fig, path)
 
@@ -86,10 +91,10 @@ def calibration_curve(y: dict, pred: dict, lo: dict, hi: dict, path, levels=None
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="ideal")
     for target, color in (("log10_sigma25", "tab:blue"), ("Ea_eV", "tab:orange")):
-        yt, p, l, h = (np.asarray(d[target], dtype=float) for d in (y, pred, lo, hi))
-        sd = np.maximum((h - l) / (2 * z90), 1e-9)
+        yt, p, low, high = (np.asarray(d[target], dtype=float) for d in (y, pred, lo, hi))
+        sd = np.maximum((high - low) / (2 * z90), 1e-9)
         observed = [float(np.mean(np.abs(yt - p) <= norm.ppf(0.5 + q / 2) * sd)) for q in levels]
-        conformal = float(np.mean((yt >= l) & (yt <= h)))
+        conformal = float(np.mean((yt >= low) & (yt <= high)))
         rows += [{"target": target, "nominal": float(q), "observed": o} for q, o in zip(levels, observed)]
         rows.append({"target": target, "nominal": 0.9, "observed": conformal, "interval": "conformal"})
         ax.plot(levels, observed, "o-", color=color, ms=4, label=f"{target} (Gaussian from the interval)")
@@ -120,7 +125,9 @@ def shap_summary(contribs: np.ndarray, values: np.ndarray, names: list[str], pat
         if finite.sum() > 1:
             rank[finite] = pd.Series(v[finite]).rank(pct=True).to_numpy()
         jitter = rng.uniform(-0.3, 0.3, len(v))
-        sc = ax.scatter(contribs[:, j], row + jitter, c=rank, cmap="coolwarm", s=5, alpha=0.7, vmin=0, vmax=1, linewidths=0)
+        sc = ax.scatter(
+            contribs[:, j], row + jitter, c=rank, cmap="coolwarm", s=5, alpha=0.7, vmin=0, vmax=1, linewidths=0
+        )
     ax.set_yticks(range(len(order)), [f"{names[j]}  ({mean_abs[j]:.3f})" for j in order], fontsize=7)
     ax.axvline(0, color="k", lw=0.7)
     ax.set_xlabel("SHAP contribution to the prediction (TreeSHAP)")
@@ -162,10 +169,16 @@ def campaign_plot(rounds: pd.DataFrame, latest: pd.DataFrame, path, value: str =
     y = latest[value].to_numpy(dtype=float)
     lo, hi = (latest.get(f"{value}_lo"), latest.get(f"{value}_hi"))
     if lo is not None and hi is not None:
-        ax0.errorbar(order, y, yerr=np.vstack([y - lo.to_numpy(dtype=float), hi.to_numpy(dtype=float) - y]), fmt="o", capsize=3)
+        ax0.errorbar(
+            order, y, yerr=np.vstack([y - lo.to_numpy(dtype=float), hi.to_numpy(dtype=float) - y]), fmt="o", capsize=3
+        )
     else:
         ax0.plot(order, y, "o")
-    dom = latest["in_domain"].astype(str).str.lower().isin(("true", "1")).to_numpy() if "in_domain" in latest else np.ones(len(latest), bool)
+    dom = (
+        latest["in_domain"].astype(str).str.lower().isin(("true", "1")).to_numpy()
+        if "in_domain" in latest
+        else np.ones(len(latest), bool)
+    )
     ax0.scatter(order[~dom], y[~dom], marker="x", color="red", s=60, zorder=3, label="outside the domain")
     ax0.set_xticks(order, latest["composition"].astype(str), rotation=60, ha="right", fontsize=7)
     ax0.set_ylabel(f"{value} (90 % interval)")
@@ -208,14 +221,24 @@ def waterfall(panels: list[dict], path, top: int = 12) -> Path:
         y = np.arange(len(deltas))[::-1]
         for yi, d in zip(y, deltas):
             ax.barh(yi, d, left=start, color="tab:red" if d > 0 else "tab:blue", height=0.7)
-            ax.text(start + d, yi, f" {d:+.3f}" if d >= 0 else f"{d:+.3f} ", va="center", ha="left" if d >= 0 else "right", fontsize=7)
+            ax.text(
+                start + d,
+                yi,
+                f" {d:+.3f}" if d >= 0 else f"{d:+.3f} ",
+                va="center",
+                ha="left" if d >= 0 else "right",
+                fontsize=7,
+            )
             start += d
         ax.axvline(p["base"], color="0.5", ls=":", lw=1)
         ax.axvline(start, color="k", lw=1)
         ax.set_yticks(y, labels, fontsize=7)
         ax.set_xlabel(f"{UNITS.get(p['target'], p['target'])}")
         ax.set_title(f"{p['target']}: base {p['base']:.3f} -> prediction {start:.3f}", fontsize=9)
-        lo, hi = min(p["base"], start, *(p["base"] + np.cumsum(deltas))), max(p["base"], start, *(p["base"] + np.cumsum(deltas)))
+        lo, hi = (
+            min(p["base"], start, *(p["base"] + np.cumsum(deltas))),
+            max(p["base"], start, *(p["base"] + np.cumsum(deltas))),
+        )
         pad = 0.25 * (hi - lo or 1.0)
         ax.set_xlim(lo - pad, hi + pad)
     fig.suptitle(panels[0].get("title", ""), fontsize=10)
@@ -226,7 +249,9 @@ def waterfall(panels: list[dict], path, top: int = 12) -> Path:
 # --- maps ------------------------------------------------------------------------------------
 
 
-def binary_map(grid: pd.DataFrame, measured: pd.DataFrame, components: list[str], metric: str, value_label: str, path) -> Path:
+def binary_map(
+    grid: pd.DataFrame, measured: pd.DataFrame, components: list[str], metric: str, value_label: str, path
+) -> Path:
     """Line plot along the join A-B: prediction with the 90 % band, measured glasses, the
     out-of-domain stretches hatched; the interval width in a second panel."""
     x = grid["x"].to_numpy()
@@ -234,14 +259,23 @@ def binary_map(grid: pd.DataFrame, measured: pd.DataFrame, components: list[str]
     ax0.fill_between(x, grid["lo"], grid["hi"], color="tab:blue", alpha=0.25, label="90 % interval")
     ax0.plot(x, grid["value"], color="tab:blue", lw=2, label="prediction")
     if len(measured):
-        ax0.scatter(measured["x"], measured["value"], s=14, color="k", zorder=3, label=f"measured ({len(measured)} glasses)")
+        ax0.scatter(
+            measured["x"], measured["value"], s=14, color="k", zorder=3, label=f"measured ({len(measured)} glasses)"
+        )
     out = ~grid["in_domain"].to_numpy(dtype=bool)
     step = (x[1] - x[0]) / 2 if len(x) > 1 else 0.5
     labelled = False
     for ax in (ax0, ax1):
         for a, b in _runs(out):
-            ax.axvspan(x[a] - step, x[b] + step, facecolor="none", edgecolor="0.6", hatch="//", lw=0,
-                       label=None if labelled or ax is ax1 else "outside the applicability domain")
+            ax.axvspan(
+                x[a] - step,
+                x[b] + step,
+                facecolor="none",
+                edgecolor="0.6",
+                hatch="//",
+                lw=0,
+                label=None if labelled or ax is ax1 else "outside the applicability domain",
+            )
             labelled = labelled or ax is ax0
     ax0.set_ylabel(value_label)
     ax0.legend(fontsize=8)
@@ -304,7 +338,9 @@ def _triangle_axes(ax, components: list[str]) -> None:
     ax.axis("off")
 
 
-def ternary_map(grid: pd.DataFrame, measured: pd.DataFrame, components: list[str], metric: str, value_label: str, path) -> Path:
+def ternary_map(
+    grid: pd.DataFrame, measured: pd.DataFrame, components: list[str], metric: str, value_label: str, path
+) -> Path:
     """Heat map on the composition triangle (mol %), a second panel with the interval width;
     the applicability domain outlined (solid line) and the part outside it hatched."""
     import matplotlib.tri as mtri
@@ -317,8 +353,10 @@ def ternary_map(grid: pd.DataFrame, measured: pd.DataFrame, components: list[str
     vmin, vmax = np.nanmin(value), np.nanmax(value)
     if len(measured):
         vmin, vmax = min(vmin, np.nanmin(measured["value"])), max(vmax, np.nanmax(measured["value"]))
-    panels = ((axes[0], value, "viridis" if metric == "sigma" else "viridis_r", value_label, (vmin, vmax)),
-              (axes[1], (grid["hi"] - grid["lo"]).to_numpy(dtype=float), "magma_r", "90 % interval width", (None, None)))
+    panels = (
+        (axes[0], value, "viridis" if metric == "sigma" else "viridis_r", value_label, (vmin, vmax)),
+        (axes[1], (grid["hi"] - grid["lo"]).to_numpy(dtype=float), "magma_r", "90 % interval width", (None, None)),
+    )
     for ax, z, cmap, label, (lo, hi) in panels:
         from matplotlib.ticker import MaxNLocator
 
@@ -337,12 +375,27 @@ def ternary_map(grid: pd.DataFrame, measured: pd.DataFrame, components: list[str
             ax.tricontourf(tri, inside, levels=[-0.5, 0.5], colors="none", hatches=["///"])
         if ax is axes[0] and len(measured):
             mx, my = barycentric_to_xy(measured[components].to_numpy())
-            ax.scatter(mx, my, c=measured["value"], cmap=cmap, vmin=levels[0], vmax=levels[-1], s=36, edgecolors="k", linewidths=1.2, zorder=4)
+            ax.scatter(
+                mx,
+                my,
+                c=measured["value"],
+                cmap=cmap,
+                vmin=levels[0],
+                vmax=levels[-1],
+                s=36,
+                edgecolors="k",
+                linewidths=1.2,
+                zorder=4,
+            )
         _triangle_axes(ax, components)
     n_in = int(inside.sum())
-    axes[0].set_title(f"{'-'.join(components)}: {value_label} (mol %)\n"
-                      f"dots: {len(measured)} measured glasses, same colour scale\n"
-                      f"hatched, dashed outline: outside the applicability domain ({len(inside) - n_in} of {len(inside)} grid points)", fontsize=9)
+    axes[0].set_title(
+        f"{'-'.join(components)}: {value_label} (mol %)\n"
+        f"dots: {len(measured)} measured glasses, same colour scale\n"
+        "hatched, dashed outline: outside the applicability domain "
+        f"({len(inside) - n_in} of {len(inside)} grid points)",
+        fontsize=9,
+    )
     axes[1].set_title("width of the 90 % interval (same domain outline)", fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path)

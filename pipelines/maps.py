@@ -17,8 +17,8 @@ import pandas as pd
 from scipy.optimize import nnls
 
 from nce.data.arrhenius import K_B_EV_PER_K, LN10
-from nce.data.rows import check_option
 from nce.data.composition import CompositionError, parse_composition
+from nce.data.rows import check_option
 from nce.pipelines.errors import UserError
 
 METRICS = ("sigma", "Ea")
@@ -32,7 +32,9 @@ def parse_system(text: str) -> list[str]:
     """``"Li2S-P2S5-LiI"`` -> ``["Li2S", "P2S5", "LiI"]``; 2 or 3 distinct bare formulas."""
     parts = [p.strip() for p in re.split(r"\s*[-\u2013\u2014,]\s*", str(text).strip()) if p.strip()]
     if len(parts) < 2:
-        raise UserError(f"a map needs 2 or 3 components separated by '-', e.g. 'Li2O-SiO2' or 'Li2S-P2S5-LiI'; got {text!r}")
+        raise UserError(
+            f"a map needs 2 or 3 components separated by '-', e.g. 'Li2O-SiO2' or 'Li2S-P2S5-LiI'; got {text!r}"
+        )
     if len(parts) > 3:
         raise UserError(f"a map shows 2 or 3 components (a line or a triangle); {text!r} has {len(parts)}")
     for p in parts:
@@ -82,10 +84,12 @@ def measured_in_system(components: list[str], tolerance: float = SPAN_TOLERANCE)
     elements = element_columns(cond)
     outside = [e for e in elements if e not in comp.columns]
     atoms = cond[elements].fillna(0.0)
-    candidates = cond[(atoms[outside].sum(axis=1) <= tolerance).to_numpy() & (atoms[list(comp.columns)].sum(axis=1) > 0).to_numpy()]
+    candidates = cond[
+        (atoms[outside].sum(axis=1) <= tolerance).to_numpy() & (atoms[list(comp.columns)].sum(axis=1) > 0).to_numpy()
+    ]
     A = comp.to_numpy(dtype=float).T  # elements x components
     rows = []
-    for i, r in candidates.iterrows():
+    for _, r in candidates.iterrows():
         f = r[list(comp.columns)].to_numpy(dtype=float)
         f = f / f.sum()
         w, _ = nnls(A, f)
@@ -96,8 +100,15 @@ def measured_in_system(components: list[str], tolerance: float = SPAN_TOLERANCE)
         if np.abs(mix - f).max() > tolerance:
             continue
         mol = 100 * w / w.sum()
-        rows.append({**dict(zip(components, mol)), "composition": r["composition"], "KOD": r["KOD"],
-                     "log10_sigma25": r["log10_sigma25"], "Ea_eV": r["Ea_eV"]})
+        rows.append(
+            {
+                **dict(zip(components, mol)),
+                "composition": r["composition"],
+                "KOD": r["KOD"],
+                "log10_sigma25": r["log10_sigma25"],
+                "Ea_eV": r["Ea_eV"],
+            }
+        )
     return pd.DataFrame(rows, columns=[*components, "composition", "KOD", "log10_sigma25", "Ea_eV"])
 
 
@@ -106,12 +117,20 @@ def _values(pred: pd.DataFrame, metric: str, temperature_C: float | None) -> pd.
     if metric == "Ea":
         return pd.DataFrame({"value": pred["Ea_eV"], "lo": pred["Ea_eV_lo"], "hi": pred["Ea_eV_hi"]})
     if temperature_C is None:
-        return pd.DataFrame({"value": pred["log10_sigma25"], "lo": pred["log10_sigma25_lo"], "hi": pred["log10_sigma25_hi"]})
+        return pd.DataFrame(
+            {"value": pred["log10_sigma25"], "lo": pred["log10_sigma25_lo"], "hi": pred["log10_sigma25_hi"]}
+        )
     # log10 sigma(T) = s25 + f * Ea with f = -(1/T - 1/298.15)/(ln10 kB): the band takes the
     # end of the Ea interval that lowers (raises) sigma(T) with the low (high) end of s25
     f = -(1.0 / (temperature_C + 273.15) - 1.0 / 298.15) / (LN10 * K_B_EV_PER_K)
     ea_lo, ea_hi = (pred["Ea_eV_lo"], pred["Ea_eV_hi"]) if f >= 0 else (pred["Ea_eV_hi"], pred["Ea_eV_lo"])
-    return pd.DataFrame({"value": pred["log10_sigma_T"], "lo": pred["log10_sigma25_lo"] + f * ea_lo, "hi": pred["log10_sigma25_hi"] + f * ea_hi})
+    return pd.DataFrame(
+        {
+            "value": pred["log10_sigma_T"],
+            "lo": pred["log10_sigma25_lo"] + f * ea_lo,
+            "hi": pred["log10_sigma25_hi"] + f * ea_hi,
+        }
+    )
 
 
 def measured_values(measured: pd.DataFrame, metric: str, temperature_C: float | None) -> pd.Series:
@@ -130,8 +149,15 @@ def value_label(metric: str, temperature_C: float | None) -> str:
     return "log10 sigma / S cm$^{-1}$ at " + (f"{temperature_C:g} °C" if temperature_C is not None else "25 °C")
 
 
-def run_map(system: str, metric: str = "sigma", temperature_C: float | None = None, output: Path | None = None,
-            model_uri: str | None = None, step: float | None = None, on_step=lambda _msg, _advance=1: None) -> dict:
+def run_map(
+    system: str,
+    metric: str = "sigma",
+    temperature_C: float | None = None,
+    output: Path | None = None,
+    model_uri: str | None = None,
+    step: float | None = None,
+    on_step=lambda _msg, _advance=1: None,
+) -> dict:
     """Predict the grid, find the measured glasses, draw the figure; returns the tables.
 
     ``on_step(message, advance)`` is called at the start of each of :data:`N_STEPS` steps."""

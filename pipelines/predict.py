@@ -11,21 +11,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nce.data.composition import parse_many
 from nce.data.errors import one_line
 from nce.data.files import atomic_path
 from nce.data.rows import check_rows, missing
-from nce.data.composition import parse_many
 from nce.models import io
 from nce.models.nce_model import NCEModel
 from nce.pipelines.errors import UserError
 
 OUTPUT_COLUMNS = [
     "normalized_composition",
-    "log10_sigma25", "log10_sigma25_lo", "log10_sigma25_hi",
-    "Ea_eV", "Ea_eV_lo", "Ea_eV_hi",
+    "log10_sigma25",
+    "log10_sigma25_lo",
+    "log10_sigma25_hi",
+    "Ea_eV",
+    "Ea_eV_lo",
+    "Ea_eV_hi",
     "log10_sigma_T",
-    "Tg_K", "fragility_m", "nbo_fraction",
-    "in_domain", "error",
+    "Tg_K",
+    "fragility_m",
+    "nbo_fraction",
+    "in_domain",
+    "error",
 ]
 PROCESSING = ("route", "state", "heat_treatment_C", "temperature_C")
 #: RFC 4180 line ends: only then does Python's csv writer quote a cell holding a lone CR
@@ -38,8 +45,10 @@ def _row_errors(frame: pd.DataFrame) -> tuple[list, list[str], pd.DataFrame]:
     canonical processing columns (:mod:`nce.data.rows`, the rules every table shares)."""
     parsed = parse_many(frame["composition"].tolist())
     checked = check_rows(frame, PROCESSING)
-    errors = [one_line("; ".join(filter(None, (str(p) if isinstance(p, Exception) else "", e))))
-              for p, e in zip(parsed, checked.errors)]
+    errors = [
+        one_line("; ".join(filter(None, (str(p) if isinstance(p, Exception) else "", e))))
+        for p, e in zip(parsed, checked.errors)
+    ]
     return parsed, errors, checked.values
 
 
@@ -129,8 +138,10 @@ def load_model_folder(path, data_hash: str | None = None) -> NCEModel:
     model trained on other data."""
     loaded = io.load(path, expect=NCEModel)
     if data_hash is not None and loaded.data_hash_ != data_hash:
-        raise io.ModelFileError(f"{path} was trained on data {loaded.data_hash_[:12]}, not on the expected "
-                                f"{data_hash[:12]} (a model file from another run?)")
+        raise io.ModelFileError(
+            f"{path} was trained on data {loaded.data_hash_[:12]}, not on the expected "
+            f"{data_hash[:12]} (a model file from another run?)"
+        )
     return loaded
 
 
@@ -190,8 +201,10 @@ def _arrow_table(result: pd.DataFrame, schema, first_row: int):
     except (pa.ArrowException, TypeError, ValueError) as exc:
         bad = next((c for c in result.columns if not _arrow_column_ok(result[c], schema)), None)
         where = f"column {bad!r}" if bad is not None else "a column"
-        raise UserError(f"cannot write Parquet: {where} mixes types from row {first_row + 1} on "
-                        f"({str(exc).splitlines()[0][:120]}); write a .csv output instead") from None
+        raise UserError(
+            f"cannot write Parquet: {where} mixes types from row {first_row + 1} on "
+            f"({str(exc).splitlines()[0][:120]}); write a .csv output instead"
+        ) from None
 
 
 def _settled_schema(schema, input_path):
@@ -205,8 +218,10 @@ def _settled_schema(schema, input_path):
         import pyarrow.parquet as pq
 
         types = {f.name: f.type for f in pq.ParquetFile(input_path).schema_arrow}
-    return pa.schema([f.with_type(types.get(f.name, pa.string())) if pa.types.is_null(f.type) else f for f in schema],
-                     metadata=schema.metadata)
+    return pa.schema(
+        [f.with_type(types.get(f.name, pa.string())) if pa.types.is_null(f.type) else f for f in schema],
+        metadata=schema.metadata,
+    )
 
 
 def _arrow_column_ok(column: pd.Series, schema) -> bool:
@@ -257,7 +272,10 @@ def _check_csv_text(path) -> None:
         n_fields = len(next(records, []))
         for row, record in enumerate(records, start=1):
             if len(record) > n_fields:
-                raise UserError(f"{path}: row {row} has more fields than the header ({len(record)}, not {n_fields}): check its commas and quotes")
+                raise UserError(
+                    f"{path}: row {row} has more fields than the header ({len(record)}, not {n_fields}): "
+                    "check its commas and quotes"
+                )
 
 
 def iter_input(path, chunk_rows: int):
@@ -272,7 +290,9 @@ def iter_input(path, chunk_rows: int):
             import pyarrow.parquet as pq
 
             # integer_object_nulls: an int column with gaps stays ints, so chunks keep one type
-            chunks = (b.to_pandas(integer_object_nulls=True) for b in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows))
+            chunks = (
+                b.to_pandas(integer_object_nulls=True) for b in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows)
+            )
         else:
             _check_csv_text(path)
             # every column as text: the output keeps the cells as written and one type per
@@ -288,10 +308,15 @@ def iter_input(path, chunk_rows: int):
                 except StopIteration:
                     return
                 except pd.errors.ParserWarning:  # pandas and the csv module disagree on a row: refuse it too
-                    raise UserError(f"{path}: a row near row {start + 1} has more fields than the header "
-                                    "(check its commas and quotes)") from None
+                    raise UserError(
+                        f"{path}: a row near row {start + 1} has more fields than the header "
+                        "(check its commas and quotes)"
+                    ) from None
             if "composition" not in chunk.columns:
-                raise UserError(f"{path}: required column 'composition' is missing (columns: {', '.join(map(str, chunk.columns))[:200]})")
+                raise UserError(
+                    f"{path}: required column 'composition' is missing "
+                    f"(columns: {', '.join(map(str, chunk.columns))[:200]})"
+                )
             if chunk.columns.duplicated().any():
                 raise UserError(f"{path}: column {chunk.columns[chunk.columns.duplicated()][0]!r} appears twice")
             chunk["composition"] = [_composition_text(v) for v in chunk["composition"].tolist()]
@@ -304,8 +329,15 @@ def iter_input(path, chunk_rows: int):
         raise UserError(f"cannot read {path}: {first[:200]}") from None
 
 
-def predict_file(model, input_path, output_path, overrides: dict | None = None, strict: bool = False,
-                 chunk_rows: int = 100_000, on_chunk=lambda rows: None) -> dict:
+def predict_file(
+    model,
+    input_path,
+    output_path,
+    overrides: dict | None = None,
+    strict: bool = False,
+    chunk_rows: int = 100_000,
+    on_chunk=lambda rows: None,
+) -> dict:
     """Stream ``input_path`` through the model in chunks into ``output_path`` (atomic).
 
     Memory stays bounded by the chunk size; the output appears only when every chunk has
@@ -337,8 +369,7 @@ def predict_file(model, input_path, output_path, overrides: dict | None = None, 
                             writer = pq.ParquetWriter(tmp, schema)
                         writer.write_table(table)
                     else:
-                        result.to_csv(tmp, mode="a", header=offset == 0, index=False,
-                                      lineterminator=CSV_LINE_END)
+                        result.to_csv(tmp, mode="a", header=offset == 0, index=False, lineterminator=CSV_LINE_END)
                     offset += len(chunk)
                     n_rows += len(result)
                     n_bad += bad.size

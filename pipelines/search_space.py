@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from nce.data.rows import RANGES, RowError, check_option, check_word
 from nce.data.composition import CompositionError, format_components, parse_composition
+from nce.data.rows import RANGES, RowError, check_option, check_word
 from nce.pipelines.errors import UserError
 
 HEAT_TREATED_STATES = ("glass_ceramic", "amorphous_ceramic")
@@ -91,7 +91,9 @@ class SearchSpace:
             found.append(x[self.feasible(x)])
         x = np.unique(np.vstack(found), axis=0) if found else np.empty((0, k))
         if len(x) == 0:
-            raise SpaceError("no composition satisfies the bounds and constraints (check that the bounds can sum to 100 mol %)")
+            raise SpaceError(
+                "no composition satisfies the bounds and constraints (check that the bounds can sum to 100 mol %)"
+            )
         rng = np.random.default_rng(seed)
         x = x[rng.permutation(len(x))[:n]]
         out = pd.DataFrame(x, columns=list(self.components))
@@ -121,18 +123,25 @@ def parse_space(text: str) -> tuple[tuple[str, ...], tuple[float, ...], tuple[fl
     for part in text.split(","):
         match = re.fullmatch(rf"\s*([^:]+?)\s*:\s*({_NUMBER})\s*-\s*({_NUMBER})\s*", part)
         if not match:
-            raise SpaceError(f"cannot read {_q(part.strip())} in --space: write component:low-high in mol %, e.g. Li2S:60-80")
+            raise SpaceError(
+                f"cannot read {_q(part.strip())} in --space: write component:low-high in mol %, e.g. Li2S:60-80"
+            )
         name, low, high = match.group(1), float(match.group(2)), float(match.group(3))
         try:
             parsed = parse_composition(name)
         except CompositionError as exc:
             raise SpaceError(f"component {_q(name)} in --space: {exc}") from None
         if not parsed.formula:  # "70Li2S" would be written as 5070Li2S in the suggestions
-            raise SpaceError(f"component {_q(name)} in --space is not a single compound; give one formula per component, e.g. Li2S:60-80")
+            raise SpaceError(
+                f"component {_q(name)} in --space is not a single compound; "
+                "give one formula per component, e.g. Li2S:60-80"
+            )
         if not (0 <= low <= high <= 100):
             raise SpaceError(f"bounds of {_q(name)} must satisfy 0 <= low <= high <= 100 mol %, got {low:g}-{high:g}")
         if parsed.formula in formulas:
-            raise SpaceError(f"component {_q(name)} appears twice in --space (as {_q(components[formulas.index(parsed.formula)])})")
+            raise SpaceError(
+                f"component {_q(name)} appears twice in --space (as {_q(components[formulas.index(parsed.formula)])})"
+            )
         formulas.append(parsed.formula)
         components.append(name)
         lower.append(low)
@@ -175,7 +184,10 @@ def _linear(expr: str, components: tuple[str, ...], where: str) -> tuple[np.ndar
             constant += factor * float(name)
             continue
         if name not in components:
-            raise SpaceError(f"constraint {_q(where)} names {_q(name)}, which is not a component of the space ({', '.join(components)})")
+            raise SpaceError(
+                f"constraint {_q(where)} names {_q(name)}, "
+                f"which is not a component of the space ({', '.join(components)})"
+            )
         coeffs[components.index(name)] += factor * (float(number) if number else 1.0)
     return coeffs, constant
 
@@ -212,13 +224,25 @@ def parse_range(text: str | None, what: str, column: str = "heat_treatment_C") -
     return low, high
 
 
-def build_space(space: str, constraints: str | None = None, states: str | None = None,
-                heat_treatment_C: str | None = None, route: str | None = None) -> SearchSpace:
+def build_space(
+    space: str,
+    constraints: str | None = None,
+    states: str | None = None,
+    heat_treatment_C: str | None = None,
+    route: str | None = None,
+) -> SearchSpace:
     components, lower, upper = parse_space(space)
     if route is not None:
         try:
             route = check_option(route, "--route", "route")
         except RowError as exc:
             raise SpaceError(str(exc)) from None
-    return SearchSpace(components, lower, upper, parse_constraints(constraints, components), parse_states(states),
-                       parse_range(heat_treatment_C, "--heat-treatment-C"), route)
+    return SearchSpace(
+        components,
+        lower,
+        upper,
+        parse_constraints(constraints, components),
+        parse_states(states),
+        parse_range(heat_treatment_C, "--heat-treatment-C"),
+        route,
+    )

@@ -56,4 +56,9 @@ def register_if_better(model_uri: str, run_id: str, metrics: dict) -> dict:
     promote = champion is None or (new_score is not None and (old_score is None or new_score < old_score))
     if promote:
         client.set_registered_model_alias(REGISTERED_MODEL, CHAMPION_ALIAS, version.version)
-    return {"registered_version": int(version.version), "champion": bool(promote), "champion_score": old_score, "score": new_score}
+    return {
+        "registered_version": int(version.version),
+        "champion": bool(promote),
+        "champion_score": old_score,
+        "score": new_score,
+    }

@@ -38,8 +38,13 @@ def cache_key(settings: dict, tables: dict | None = None) -> str:
         hashes = {t: shipped[t]["sha256"] for t in ("tg", "viscosity", "density", "shear_modulus")}
     else:
         hashes = {target: content_hash(to_csv_bytes(frame)) for target, frame in sorted(tables.items())}
-    payload = {"tables": hashes, "settings": settings, "hyperparameters": hyper, "nce": io.package_version(),
-               "format": io.FORMAT_VERSION}
+    payload = {
+        "tables": hashes,
+        "settings": settings,
+        "hyperparameters": hyper,
+        "nce": io.package_version(),
+        "format": io.FORMAT_VERSION,
+    }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -55,13 +60,25 @@ def cached_submodels(
     """Path of a saved :class:`PropertySubmodels` folder with fold models, trained if missing;
     ``tables`` (target -> frame) replaces the shipped property tables (benchmarks that hold
     glasses out); ``n_jobs`` (threads) does not change the models."""
-    settings = {"n_folds": n_folds, "params": params or {}, "max_rows_per_table": max_rows_per_table, "random_state": random_state}
+    settings = {
+        "n_folds": n_folds,
+        "params": params or {},
+        "max_rows_per_table": max_rows_per_table,
+        "random_state": random_state,
+    }
     target = cache_dir() / cache_key(settings, tables)
     if (target / io.META_FILE).is_file():
         return target
     on_step("training the Tg, fragility, density and shear-modulus sub-models (once; cached)")
-    models = PropertySubmodels.train(with_folds=True, n_folds=n_folds, max_rows_per_table=max_rows_per_table,
-                                     params=params, random_state=random_state, tables=tables, n_jobs=n_jobs)
+    models = PropertySubmodels.train(
+        with_folds=True,
+        n_folds=n_folds,
+        max_rows_per_table=max_rows_per_table,
+        params=params,
+        random_state=random_state,
+        tables=tables,
+        n_jobs=n_jobs,
+    )
     with atomic_directory(target) as tmp:
         io.save(models, tmp)
     return target

@@ -27,7 +27,6 @@ import pandas as pd
 from scipy.stats import norm
 
 from nce.data.arrhenius import log10_sigma_at
-from nce.data.schema import element_columns
 from nce.data.composition import parse_many
 from nce.pipelines.errors import UserError
 from nce.pipelines.search_space import SearchSpace
@@ -55,11 +54,15 @@ def _coordinates(frame: pd.DataFrame, elements: list[str]) -> np.ndarray:
     if "state" in frame:
         extra.append(frame["state"].isin(("glass_ceramic", "amorphous_ceramic")).to_numpy(dtype=float))
     if "heat_treatment_C" in frame:
-        extra.append(np.nan_to_num(pd.to_numeric(frame["heat_treatment_C"], errors="coerce").to_numpy(dtype=float)) / 1000.0)
+        extra.append(
+            np.nan_to_num(pd.to_numeric(frame["heat_treatment_C"], errors="coerce").to_numpy(dtype=float)) / 1000.0
+        )
     return np.column_stack([atoms, *extra]) if extra else atoms
 
 
-def residual_update(prior: Belief, X_cand: np.ndarray, X_meas: np.ndarray, residual: np.ndarray, noise_sd: float) -> Belief:
+def residual_update(
+    prior: Belief, X_cand: np.ndarray, X_meas: np.ndarray, residual: np.ndarray, noise_sd: float
+) -> Belief:
     """Posterior of NCE + GP(residual) at the candidates, given measured residuals."""
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
@@ -96,7 +99,9 @@ def hypervolume_2d(points: np.ndarray, reference: np.ndarray) -> float:
     return float(area)
 
 
-def acquisition_values(beliefs: list[Belief], acquisition: str, best: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def acquisition_values(
+    beliefs: list[Belief], acquisition: str, best: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     b = beliefs[0]
     if acquisition == "ei":
         return expected_improvement(b, best[0])
@@ -122,7 +127,9 @@ def select_batch(X: np.ndarray, acq: np.ndarray, n: int, length: float) -> list[
     return chosen
 
 
-def select_pareto(points_opt: np.ndarray, front: np.ndarray, reference: np.ndarray, n: int) -> tuple[list[int], np.ndarray]:
+def select_pareto(
+    points_opt: np.ndarray, front: np.ndarray, reference: np.ndarray, n: int
+) -> tuple[list[int], np.ndarray]:
     """Greedy hypervolume improvement; each pick joins the front (kriging believer)."""
     chosen, gains = [], np.zeros(len(points_opt))
     current = front.copy()
@@ -161,7 +168,9 @@ def _key(frame: pd.DataFrame, elements: list[str]) -> pd.Series:
     return pd.Series([a.tobytes().hex() + s for a, s in zip(atoms, state)], index=frame.index)
 
 
-def _posterior_columns(out: pd.DataFrame, beliefs: list[Belief], objective: str, temperature_C, chosen: list[int]) -> None:
+def _posterior_columns(
+    out: pd.DataFrame, beliefs: list[Belief], objective: str, temperature_C, chosen: list[int]
+) -> None:
     """Report the belief updated by the user's measurements, not NCE's prior."""
     kinds = {"sigma": ["sigma"], "ea": ["ea"], "pareto": ["sigma", "ea"]}[objective]
     for b, kind in zip(beliefs, kinds):
@@ -213,14 +222,28 @@ def suggest(
     X = _coordinates(cand, elements)
     best = np.array([np.nanmax(b.mean) for b in beliefs])
     if measured is not None and len(measured):
-        X_meas = _coordinates(measured.reindex(columns=[*elements, *[c for c in ("state", "heat_treatment_C") if c in cand]]).fillna({e: 0.0 for e in elements}), elements)
-        meas_pred = predict_frame(model, measured[["composition", *[c for c in ("route", "state", "heat_treatment_C") if c in measured]]].assign(
-            **({"temperature_C": temperature_C} if temperature_C is not None else {})))
+        X_meas = _coordinates(
+            measured.reindex(columns=[*elements, *[c for c in ("state", "heat_treatment_C") if c in cand]]).fillna(
+                {e: 0.0 for e in elements}
+            ),
+            elements,
+        )
+        meas_pred = predict_frame(
+            model,
+            measured[["composition", *[c for c in ("route", "state", "heat_treatment_C") if c in measured]]].assign(
+                **({"temperature_C": temperature_C} if temperature_C is not None else {})
+            ),
+        )
         observed = measured_observations(measured, objective, temperature_C)
         prior_meas = _objective_beliefs(meas_pred, objective, temperature_C)
         noise = [MEASUREMENT_SD, EA_MEASUREMENT_SD] if objective != "ea" else [EA_MEASUREMENT_SD]
-        beliefs = [residual_update(b, X, X_meas, obs - pm.mean, s) for b, obs, pm, s in zip(beliefs, observed, prior_meas, noise)]
-        best = np.array([np.nanmax(obs) if np.isfinite(obs).any() else np.nanmax(b.mean) for obs, b in zip(observed, beliefs)])
+        beliefs = [
+            residual_update(b, X, X_meas, obs - pm.mean, s)
+            for b, obs, pm, s in zip(beliefs, observed, prior_meas, noise)
+        ]
+        best = np.array(
+            [np.nanmax(obs) if np.isfinite(obs).any() else np.nanmax(b.mean) for obs, b in zip(observed, beliefs)]
+        )
     length = 0.15 * float(np.sqrt(((X.max(axis=0) - X.min(axis=0)) ** 2).sum()) or 1.0)
     if objective == "pareto":
         opt = np.column_stack([b.mean + UCB_KAPPA * b.sd for b in beliefs])
@@ -243,14 +266,30 @@ def suggest(
     if measured is not None and len(measured):
         _posterior_columns(out, beliefs, objective, temperature_C, chosen)
     out["reason"] = [
-        "explore: chosen for its uncertainty" if acquisition == "explore" and objective != "pareto"
-        else ("exploit: predicted in the top 10 % of the space" if b0.mean[i] >= top
-              else f"explore: interval ±{Z90 * b0.sd[i]:.2f} around a mid-ranked prediction")
+        "explore: chosen for its uncertainty"
+        if acquisition == "explore" and objective != "pareto"
+        else (
+            "exploit: predicted in the top 10 % of the space"
+            if b0.mean[i] >= top
+            else f"explore: interval ±{Z90 * b0.sd[i]:.2f} around a mid-ranked prediction"
+        )
         for i in chosen
     ]
-    cols = ["composition", "normalized_composition", *[c for c in ("route", "state", "heat_treatment_C", "temperature_C") if c in out],
-            "log10_sigma25", "log10_sigma25_lo", "log10_sigma25_hi", "Ea_eV", "Ea_eV_lo", "Ea_eV_hi",
-            *(["log10_sigma_T"] if temperature_C is not None else []), "acquisition", "reason", "in_domain"]
+    cols = [
+        "composition",
+        "normalized_composition",
+        *[c for c in ("route", "state", "heat_treatment_C", "temperature_C") if c in out],
+        "log10_sigma25",
+        "log10_sigma25_lo",
+        "log10_sigma25_hi",
+        "Ea_eV",
+        "Ea_eV_lo",
+        "Ea_eV_hi",
+        *(["log10_sigma_T"] if temperature_C is not None else []),
+        "acquisition",
+        "reason",
+        "in_domain",
+    ]
     return out[cols].reset_index(drop=True)
 
 
@@ -286,19 +325,42 @@ def run_suggest(
     table = suggest(model, space, n, acquisition, objective, temperature_C, measured, seed=seed)
     experiment_id = tracking.setup()
     with mlflow.start_run(experiment_id=experiment_id, run_name="suggest") as run:
-        mlflow.log_params({"space": ",".join(f"{c}:{lo:g}-{hi:g}" for c, lo, hi in zip(space.components, space.lower, space.upper)),
-                           "constraints": "; ".join(c.text for c in space.constraints), "states": ",".join(space.states),
-                           "heat_treatment_C": str(space.heat_treatment_C or ""), "route": space.route or "", "n": n,
-                           "acquisition": acquisition, "objective": objective, "temperature_C": temperature_C, "seed": seed,
-                           "n_measured": 0 if measured is None else len(measured)})
-        mlflow.set_tags({"model_uri": model_uri or "models:/nce-conductivity@champion", "model_data_hash": getattr(model, "data_hash_", "")})
+        mlflow.log_params(
+            {
+                "space": ",".join(
+                    f"{c}:{lo:g}-{hi:g}" for c, lo, hi in zip(space.components, space.lower, space.upper)
+                ),
+                "constraints": "; ".join(c.text for c in space.constraints),
+                "states": ",".join(space.states),
+                "heat_treatment_C": str(space.heat_treatment_C or ""),
+                "route": space.route or "",
+                "n": n,
+                "acquisition": acquisition,
+                "objective": objective,
+                "temperature_C": temperature_C,
+                "seed": seed,
+                "n_measured": 0 if measured is None else len(measured),
+            }
+        )
+        mlflow.set_tags(
+            {
+                "model_uri": model_uri or "models:/nce-conductivity@champion",
+                "model_data_hash": getattr(model, "data_hash_", ""),
+            }
+        )
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             table.to_csv(tmp / "suggestions.csv", index=False)
             if measured is not None:
                 measured.to_csv(tmp / "measured.csv", index=False)
-            (tmp / "model.json").write_text(json.dumps({"model_uri": model_uri or "models:/nce-conductivity@champion",
-                                                        "data_hash": getattr(model, "data_hash_", ""),
-                                                        "measurement_sd": {"log10_sigma": MEASUREMENT_SD, "Ea_eV": EA_MEASUREMENT_SD}}))
+            (tmp / "model.json").write_text(
+                json.dumps(
+                    {
+                        "model_uri": model_uri or "models:/nce-conductivity@champion",
+                        "data_hash": getattr(model, "data_hash_", ""),
+                        "measurement_sd": {"log10_sigma": MEASUREMENT_SD, "Ea_eV": EA_MEASUREMENT_SD},
+                    }
+                )
+            )
             mlflow.log_artifacts(str(tmp), artifact_path="suggest")
     return {"run_id": run.info.run_id, "table": table}

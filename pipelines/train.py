@@ -9,14 +9,12 @@ from code (``nce.pipelines.serving``) with signature and input example.
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from sklearn.base import clone
 
 from nce.data.datasets import load_conductivity
@@ -40,7 +38,15 @@ DEFAULT_SEED = 0
 DEFAULT_MODEL_PARAMS: dict = {}
 #: What ``--featurizer-params`` may set: the sub-models' size (cached per setting) and the
 #: featurizer's own options.
-FEATURIZER_SETTINGS = ("max_rows_per_table", "submodel_params", "n_folds", "n_jobs", "batch_size", "physics", "progress")
+FEATURIZER_SETTINGS = (
+    "max_rows_per_table",
+    "submodel_params",
+    "n_folds",
+    "n_jobs",
+    "batch_size",
+    "physics",
+    "progress",
+)
 
 
 def data_hash(frame: pd.DataFrame) -> str:
@@ -50,7 +56,9 @@ def data_hash(frame: pd.DataFrame) -> str:
 
 
 def _default_processing(rows: pd.DataFrame) -> np.ndarray:
-    return ((rows["route"] == DEFAULT_ROUTE) & (rows["state"] == DEFAULT_STATE) & rows["heat_treatment_C"].isna()).to_numpy()
+    return (
+        (rows["route"] == DEFAULT_ROUTE) & (rows["state"] == DEFAULT_STATE) & rows["heat_treatment_C"].isna()
+    ).to_numpy()
 
 
 def training_frame(extra_data: Path | None = None, only_extra: bool = False) -> tuple[pd.DataFrame, list[str]]:
@@ -67,7 +75,10 @@ def training_frame(extra_data: Path | None = None, only_extra: bool = False) -> 
         if not rows.empty:
             glass = _default_processing(rows) & (rows["log10_sigma25"].notna() | rows["Ea_eV"].notna()).to_numpy()
             if (~glass).any():
-                notes.append(f"{int((~glass).sum())} row(s) made other than as a melt-quenched glass, or with sigma away from 25 degC only, train the processing model")
+                notes.append(
+                    f"{int((~glass).sum())} row(s) made other than as a melt-quenched glass, "
+                    "or with sigma away from 25 degC only, train the processing model"
+                )
             frames.append(rows[glass].drop(columns=["temperature_C", "log10_sigma_T"]))
     elif only_extra:
         raise UserError("--only-extra needs --extra-data FILE")
@@ -98,28 +109,41 @@ def make_featurizer(seed: int = DEFAULT_SEED, featurizer_params: dict | None = N
     params = dict(featurizer_params or {})
     unknown = sorted(set(params) - set(FEATURIZER_SETTINGS))
     if unknown:
-        raise UserError(f"--featurizer-params: unknown setting {unknown[0]!r} (one of {', '.join(FEATURIZER_SETTINGS)})")
+        raise UserError(
+            f"--featurizer-params: unknown setting {unknown[0]!r} (one of {', '.join(FEATURIZER_SETTINGS)})"
+        )
     featurizer = _checked(GlassFeaturizer(n_folds=DEFAULT_FOLDS, random_state=seed), "--featurizer-params", params)
     known = CompositionPropertyRegressor().get_params()
     bad = sorted(set(featurizer.submodel_params or {}) - set(known))
     if bad:
         raise UserError(f"--featurizer-params: unknown sub-model setting {bad[0]!r} (one of {', '.join(known)})")
-    path = cached_submodels(n_folds=featurizer.n_folds, params=featurizer.submodel_params,
-                            max_rows_per_table=featurizer.max_rows_per_table, random_state=seed,
-                            n_jobs=featurizer.n_jobs, on_step=on_step)
+    path = cached_submodels(
+        n_folds=featurizer.n_folds,
+        params=featurizer.submodel_params,
+        max_rows_per_table=featurizer.max_rows_per_table,
+        random_state=seed,
+        n_jobs=featurizer.n_jobs,
+        on_step=on_step,
+    )
     return featurizer.set_params(submodels=str(path))
 
 
-def make_model(params: dict | None = None, seed: int = DEFAULT_SEED, featurizer_params: dict | None = None,
-               on_step=lambda _: None) -> NCEModel:
+def make_model(
+    params: dict | None = None, seed: int = DEFAULT_SEED, featurizer_params: dict | None = None, on_step=lambda _: None
+) -> NCEModel:
     """The default NCE model: cached sub-models, the interval regressor's settings from
     ``params`` (its constructor arguments; ``backend`` picks the model family), all seeded."""
     unknown = sorted(set(params or {}) - set(ConformalGBMRegressor().get_params()))
     if unknown:
-        raise UserError(f"--params: unknown setting {unknown[0]!r} (one of {', '.join(ConformalGBMRegressor().get_params())})")
+        raise UserError(
+            f"--params: unknown setting {unknown[0]!r} (one of {', '.join(ConformalGBMRegressor().get_params())})"
+        )
     regressor = _checked(ConformalGBMRegressor(**{**DEFAULT_MODEL_PARAMS, "random_state": seed}), "--params", params)
-    return NCEModel(featurizer=make_featurizer(seed, featurizer_params, on_step), regressor=regressor,
-                    domain=ApplicabilityDomain(random_state=seed))
+    return NCEModel(
+        featurizer=make_featurizer(seed, featurizer_params, on_step),
+        regressor=regressor,
+        domain=ApplicabilityDomain(random_state=seed),
+    )
 
 
 def _checked(estimator, option: str, params: dict | None = None):
@@ -135,7 +159,9 @@ def _checked(estimator, option: str, params: dict | None = None):
     return estimator
 
 
-def grouped_cv_metrics(model: NCEModel, frame: pd.DataFrame, on_step: Callable[[str], None]) -> tuple[dict, pd.DataFrame]:
+def grouped_cv_metrics(
+    model: NCEModel, frame: pd.DataFrame, on_step: Callable[[str], None]
+) -> tuple[dict, pd.DataFrame]:
     """Publication-grouped 5-fold CV of a clone of the fitted model, on its own (cross-fitted)
     training features."""
     from sklearn.frozen import FrozenEstimator
@@ -144,7 +170,9 @@ def grouped_cv_metrics(model: NCEModel, frame: pd.DataFrame, on_step: Callable[[
     folds = list(GroupKFold(5).split(frame, groups=frame["KOD"].to_numpy()))
     template = clone(model).set_params(featurizer=FrozenEstimator(model.featurizer_))
     features = model.train_features_.drop(columns=list(MEASUREMENT_FEATURES))
-    oof = out_of_fold(template, frame, folds, features=features, on_fold=lambda k: on_step(f"cross-validating: fold {k + 1}/5"))
+    oof = out_of_fold(
+        template, frame, folds, features=features, on_fold=lambda k: on_step(f"cross-validating: fold {k + 1}/5")
+    )
     metrics = {}
     for target in TARGETS:
         y = frame[target].to_numpy(dtype=float)
@@ -174,10 +202,27 @@ def train(
     experiment_id = tracking.setup()
     model = make_model(params, seed, featurizer_params, on_step)
     with mlflow.start_run(experiment_id=experiment_id, run_name="train") as run:
-        mlflow.log_params({"seed": seed, "n_rows": len(frame), "extra_data": str(extra_data or ""), "only_extra": only_extra,
-                           **{f"model_{k}": v for k, v in model.regressor.get_params().items()}})
-        mlflow.set_tags({"data_hash": digest, "embedded_data_sha256": read_manifest(PROCESSED_DIR)["tables"]["conductivity"]["sha256"]})
-        mlflow.log_input(mlflow.data.from_pandas(frame[["KOD", "composition", "log10_sigma25", "Ea_eV"]], name="conductivity", digest=digest[:16]), context="training")
+        mlflow.log_params(
+            {
+                "seed": seed,
+                "n_rows": len(frame),
+                "extra_data": str(extra_data or ""),
+                "only_extra": only_extra,
+                **{f"model_{k}": v for k, v in model.regressor.get_params().items()},
+            }
+        )
+        mlflow.set_tags(
+            {
+                "data_hash": digest,
+                "embedded_data_sha256": read_manifest(PROCESSED_DIR)["tables"]["conductivity"]["sha256"],
+            }
+        )
+        mlflow.log_input(
+            mlflow.data.from_pandas(
+                frame[["KOD", "composition", "log10_sigma25", "Ea_eV"]], name="conductivity", digest=digest[:16]
+            ),
+            context="training",
+        )
         on_step("featurizing and fitting")
         model.fit(frame, data_hash=digest)
         on_step("fitting the processing offsets (literature and your processed rows)")
@@ -194,14 +239,33 @@ def train(
                 fam = family(frame)
                 for target in ("log10_sigma25", "Ea_eV"):
                     ok = oof[target].notna()
-                    plots.parity_plot(frame.loc[ok, target], oof.loc[ok, target], oof.loc[ok, f"{target}_lo"], oof.loc[ok, f"{target}_hi"], target, tmp / f"parity_{target}.png")
-                    plots.residuals_by_family(oof.loc[ok, target] - frame.loc[ok, target], fam[ok.to_numpy()], target, tmp / f"residuals_by_family_{target}.png")
+                    plots.parity_plot(
+                        frame.loc[ok, target],
+                        oof.loc[ok, target],
+                        oof.loc[ok, f"{target}_lo"],
+                        oof.loc[ok, f"{target}_hi"],
+                        target,
+                        tmp / f"parity_{target}.png",
+                    )
+                    plots.residuals_by_family(
+                        oof.loc[ok, target] - frame.loc[ok, target],
+                        fam[ok.to_numpy()],
+                        target,
+                        tmp / f"residuals_by_family_{target}.png",
+                    )
             for target in TARGETS:
                 imp = model.feature_importances(target)
                 if imp is None:  # the sklearn family records no gain
                     continue
-                plots.importance_plot(model.feature_names_, imp, tmp / f"importance_{target}.png", title=f"{target}: feature importance (gain)")
-                pd.DataFrame({"feature": model.feature_names_, "gain": imp}).sort_values("gain", ascending=False).to_csv(tmp / f"importance_{target}.csv", index=False)
+                plots.importance_plot(
+                    model.feature_names_,
+                    imp,
+                    tmp / f"importance_{target}.png",
+                    title=f"{target}: feature importance (gain)",
+                )
+                pd.DataFrame({"feature": model.feature_names_, "gain": imp}).sort_values(
+                    "gain", ascending=False
+                ).to_csv(tmp / f"importance_{target}.csv", index=False)
             mlflow.log_artifacts(str(tmp), artifact_path="evaluation")
             model_dir = io.save(model, tmp / "nce_model")  # the pyfunc's artifact keeps this folder name
             if output:

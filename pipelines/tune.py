@@ -21,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupKFold
-
 from sklearn.base import clone
+from sklearn.model_selection import GroupKFold
 
 from nce.pipelines.errors import UserError
 from nce.pipelines.validation import frozen_features, out_of_fold
@@ -126,13 +125,27 @@ def tune(
     # workers sharing a study (an explicit --storage) each need their own random stream, or
     # they would all propose the same settings; the data subset and features keep ``seed``
     sampler_seed = seed if storage is None else seed + os.getpid()
-    study = optuna.create_study(study_name=study_name, storage=open_storage(storage), direction="minimize",
-                                sampler=optuna.samplers.TPESampler(seed=sampler_seed), load_if_exists=True)
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=open_storage(storage),
+        direction="minimize",
+        sampler=optuna.samplers.TPESampler(seed=sampler_seed),
+        load_if_exists=True,
+    )
     finished = lambda: sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.get_trials(deepcopy=False))  # noqa: E731
     experiment_id = tracking.setup()
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"tune {study_name}") as parent:
-        mlflow.log_params({"study_name": study_name, "seed": seed, "sampler_seed": sampler_seed, "n_trials": n_trials,
-                           "n_rows": len(frame), "target": TARGET, **{f"fixed_{k}": v for k, v in fixed.items()}})
+        mlflow.log_params(
+            {
+                "study_name": study_name,
+                "seed": seed,
+                "sampler_seed": sampler_seed,
+                "n_trials": n_trials,
+                "n_rows": len(frame),
+                "target": TARGET,
+                **{f"fixed_{k}": v for k, v in fixed.items()},
+            }
+        )
         mlflow.set_tag("worker", worker)
         mlflow.set_tag("data_hash", data_hash(frame))
 
@@ -153,7 +166,9 @@ def tune(
         if remaining:
             # the study's count, not this worker's, decides when to stop: other workers add to it
             enough = optuna.study.MaxTrialsCallback(n_trials, states=(optuna.trial.TrialState.COMPLETE,))
-            study.optimize(objective, n_trials=remaining, timeout=timeout_s, callbacks=[callback, enough], gc_after_trial=True)
+            study.optimize(
+                objective, n_trials=remaining, timeout=timeout_s, callbacks=[callback, enough], gc_after_trial=True
+            )
         if not finished():
             raise UserError(f"study {study_name!r} has no finished trial yet")
         best = dict(study.best_params)
@@ -164,6 +179,13 @@ def tune(
         out = tracking.local_store() / f"best_params_{study_name}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         from nce.data.files import write_text_atomic
+
         write_text_atomic(out, json.dumps(best, indent=1))
-        return {"best_params": best, "best_inner_cv_mae": study.best_value, "held_out_fold_mae": held_out,
-                "n_finished": finished(), "params_file": str(out), "run_id": parent.info.run_id}
+        return {
+            "best_params": best,
+            "best_inner_cv_mae": study.best_value,
+            "held_out_fold_mae": held_out,
+            "n_finished": finished(),
+            "params_file": str(out),
+            "run_id": parent.info.run_id,
+        }

@@ -13,8 +13,19 @@ import time
 from pathlib import Path
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage", "--mute-audio"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--mute-audio",
+]
 
 IMAGES_JS = """JSON.stringify({
   images: document.images.length,
@@ -110,9 +121,14 @@ def load_page(path: Path, timeout: float = 60) -> dict:
         os.set_inheritable(3, True)
         os.set_inheritable(4, True)
 
-    proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("NCE_CHROMIUM_LOG", os.devnull), "w"),
-                            preexec_fn=child_fds, close_fds=False)
+    proc = subprocess.Popen(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.environ.get("NCE_CHROMIUM_LOG", os.devnull), "w"),
+        preexec_fn=child_fds,
+        close_fds=False,
+    )
     os.close(to_chrome_r)
     os.close(from_chrome_w)
     pipe = _Pipe(to_chrome_w, from_chrome_r)
@@ -130,7 +146,9 @@ def load_page(path: Path, timeout: float = 60) -> dict:
         for e in pipe.events:
             p = e.get("params", {})
             if e["method"] == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-                errors.append("console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", [])))
+                errors.append(
+                    "console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", []))
+                )
             elif e["method"] == "Runtime.exceptionThrown":
                 errors.append("exception: " + p.get("exceptionDetails", {}).get("text", ""))
             elif e["method"] == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":

@@ -33,13 +33,15 @@ def measurements_csv(tmp_path_factory) -> str:
     ok = [not isinstance(p, Exception) and bool(p.components) for p in parse_many(cond["composition"].tolist())]
     rows = cond[ok].head(400)
     path = tmp_path_factory.mktemp("extra") / "measurements.csv"
-    pd.DataFrame({
-        "composition": rows["composition"].to_numpy(),
-        "temperature_C": 25.0,
-        "sigma_S_cm": 10 ** rows["log10_sigma25"].to_numpy(),
-        "Ea_eV": rows["Ea_eV"].to_numpy(),
-        "citation": [f"KOD {k}" for k in rows["KOD"]],
-    }).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "composition": rows["composition"].to_numpy(),
+            "temperature_C": 25.0,
+            "sigma_S_cm": 10 ** rows["log10_sigma25"].to_numpy(),
+            "Ea_eV": rows["Ea_eV"].to_numpy(),
+            "citation": [f"KOD {k}" for k in rows["KOD"]],
+        }
+    ).to_csv(path, index=False)
     return str(path)
 
 
@@ -111,8 +113,19 @@ def small_train_args(measurements_csv: str, *more) -> list[str]:
     """``nce train`` on the 400 measurement rows with small boosters and sub-models (~20 s)."""
     import json
 
-    return ["train", "--extra-data", measurements_csv, "--only-extra", "--params", json.dumps(SMALL_MODEL), "--no-cv",
-            "--featurizer-params", json.dumps(SMALL_FEATURIZER), "--quiet", *more]
+    return [
+        "train",
+        "--extra-data",
+        measurements_csv,
+        "--only-extra",
+        "--params",
+        json.dumps(SMALL_MODEL),
+        "--no-cv",
+        "--featurizer-params",
+        json.dumps(SMALL_FEATURIZER),
+        "--quiet",
+        *more,
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -121,8 +134,14 @@ def champion_store(tmp_path_factory, measurements_csv):
     import subprocess
 
     store = tmp_path_factory.mktemp("champion") / "mlruns"
-    r = subprocess.run(nce_command(*small_train_args(measurements_csv)), env=nce_env(store), cwd=store.parent,
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        nce_command(*small_train_args(measurements_csv)),
+        env=nce_env(store),
+        cwd=store.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "-> alias champion" in r.stdout, r.stdout
     return store

@@ -295,9 +295,36 @@ def test_parse_many() -> None:
 # --------------------------------------------------------------------------- properties
 
 GLASS_COMPONENTS = [
-    "Li2S", "P2S5", "LiI", "SiO2", "B2O3", "Na2O", "GeS2", "Ga2S3", "Li2O", "P2O5",
-    "AgI", "AgPO3", "LiCl", "LiBr", "SiS2", "B2S3", "Al2O3", "CaO", "K2O", "TeO2",
-    "V2O5", "Li3PS4", "Ag2S", "As2S3", "Li3N", "NaPO3", "Ca(PO3)2", "ZnO", "MgO", "Li2SO4",
+    "Li2S",
+    "P2S5",
+    "LiI",
+    "SiO2",
+    "B2O3",
+    "Na2O",
+    "GeS2",
+    "Ga2S3",
+    "Li2O",
+    "P2O5",
+    "AgI",
+    "AgPO3",
+    "LiCl",
+    "LiBr",
+    "SiS2",
+    "B2S3",
+    "Al2O3",
+    "CaO",
+    "K2O",
+    "TeO2",
+    "V2O5",
+    "Li3PS4",
+    "Ag2S",
+    "As2S3",
+    "Li3N",
+    "NaPO3",
+    "Ca(PO3)2",
+    "ZnO",
+    "MgO",
+    "Li2SO4",
 ]
 SEPARATORS = ["-", "\u2013", " - ", "\u00b7", "+", " ", "\u2212", "*"]
 
@@ -328,9 +355,7 @@ def test_round_trip_format_components(mapping: dict[str, float]) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(component_maps, st.sampled_from(SEPARATORS), st.booleans(), st.booleans())
-def test_round_trip_separators(
-    mapping: dict[str, float], separator: str, as_fraction: bool, suffix: bool
-) -> None:
+def test_round_trip_separators(mapping: dict[str, float], separator: str, as_fraction: bool, suffix: bool) -> None:
     total = sum(mapping.values())
     amounts = {key: (value / total if as_fraction else value) for key, value in mapping.items()}
     if suffix:
@@ -362,7 +387,7 @@ def test_random_text_only_raises_composition_error(text: str) -> None:
     check_total_or_error(text)
 
 
-CHEMISTRY_ALPHABET = "LiSPOGeIaBrNCl0123456789.()[]-\u2013\u00b7+* {}\":,eE%\u2212"
+CHEMISTRY_ALPHABET = 'LiSPOGeIaBrNCl0123456789.()[]-\u2013\u00b7+* {}":,eE%\u2212'
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -398,8 +423,7 @@ RATIO_FORMS = [
     ("Li2O-2B2O3", {"Li2O": 100 / 3, "B2O3": 200 / 3}, {"Li": 2, "B": 4, "O": 7}),
     ("Li2O\u00b72B2O3", {"Li2O": 100 / 3, "B2O3": 200 / 3}, {"Li": 2, "B": 4, "O": 7}),
     # albite: Na 2, Al 2, Si 6, O 1 + 3 + 12 = 16
-    ("Na2O\u00b7Al2O3\u00b76SiO2", {"Na2O": 12.5, "Al2O3": 12.5, "SiO2": 75},
-     {"O": 16, "Na": 2, "Al": 2, "Si": 6}),
+    ("Na2O\u00b7Al2O3\u00b76SiO2", {"Na2O": 12.5, "Al2O3": 12.5, "SiO2": 75}, {"O": 16, "Na": 2, "Al": 2, "Si": 6}),
     ("Na2O-Al2O3-6SiO2", {"Na2O": 12.5, "Al2O3": 12.5, "SiO2": 75}, {"O": 16, "Na": 2, "Al": 2, "Si": 6}),
     # diopside: Ca 1, Mg 1, Si 2, O 1 + 1 + 4 = 6
     ("CaO\u00b7MgO\u00b72SiO2", {"CaO": 25, "MgO": 25, "SiO2": 50}, {"O": 6, "Mg": 1, "Si": 2, "Ca": 1}),
@@ -410,11 +434,17 @@ RATIO_FORMS = [
     ("(Li2S)9(LaOI)", {"Li2S": 90, "LaOI": 10}, {"Li": 18, "O": 1, "S": 9, "I": 1, "La": 1}),
     ("(Li2S)9 (LaOI)", {"Li2S": 90, "LaOI": 10}, {"Li": 18, "O": 1, "S": 9, "I": 1, "La": 1}),
     # a hydrate: Li3 Mo8 S8 O(8 + 8 + 5 + 1) H(8 + 1 + 2) W1, plus 18 H2O
-    ("Li3(Mo8S8O8(OH)8(HWO5(H2O)))*(H2O)18", {"Li3(Mo8S8O8(OH)8(HWO5(H2O)))": 100 / 19, "H2O": 1800 / 19},
-     {"H": 47, "Li": 3, "O": 40, "S": 8, "Mo": 8, "W": 1}),
+    (
+        "Li3(Mo8S8O8(OH)8(HWO5(H2O)))*(H2O)18",
+        {"Li3(Mo8S8O8(OH)8(HWO5(H2O)))": 100 / 19, "H2O": 1800 / 19},
+        {"H": 47, "Li": 3, "O": 40, "S": 8, "Mo": 8, "W": 1},
+    ),
     # a group made in ratio notation inside percent notation
-    ("80(Na2O\u00b72SiO2)-20LiI", {"Na2O": 80 / 3, "SiO2": 160 / 3, "LiI": 20},
-     {"Li": 20, "O": 400 / 3, "Na": 160 / 3, "Si": 160 / 3, "I": 20}),
+    (
+        "80(Na2O\u00b72SiO2)-20LiI",
+        {"Na2O": 80 / 3, "SiO2": 160 / 3, "LiI": 20},
+        {"Li": 20, "O": 400 / 3, "Na": 160 / 3, "Si": 160 / 3, "I": 20},
+    ),
 ]
 
 
@@ -434,10 +464,12 @@ FORMULAS_WITH_SPACES = [
     ("(Li0.5Ce0.5)(MoO4)", "(Li0.5Ce0.5)(MoO4)", {"Li": 0.5, "O": 4, "Mo": 1, "Ce": 0.5}),
     ("Li1.4Al0.4Ti1.6 (PO4)3", "Li1.4Al0.4Ti1.6(PO4)3", {"Li": 1.4, "O": 12, "Al": 0.4, "P": 3, "Ti": 1.6}),
     ("Li6.02P0.98Si0.02S5 Br", "Li6.02P0.98Si0.02S5Br", {"Li": 6.02, "Si": 0.02, "P": 0.98, "S": 5, "Br": 1}),
-    ("Li0.022 La0.117 Ti0.208 Al0.001 O0.626", "Li0.022La0.117Ti0.208Al0.001O0.626",
-     {"Li": 0.022, "O": 0.626, "Al": 0.001, "Ti": 0.208, "La": 0.117}),
-    ("La0.62 Li0.14(Mg0.5W0.5)O3", "La0.62Li0.14(Mg0.5W0.5)O3",
-     {"Li": 0.14, "O": 3, "Mg": 0.5, "La": 0.62, "W": 0.5}),
+    (
+        "Li0.022 La0.117 Ti0.208 Al0.001 O0.626",
+        "Li0.022La0.117Ti0.208Al0.001O0.626",
+        {"Li": 0.022, "O": 0.626, "Al": 0.001, "Ti": 0.208, "La": 0.117},
+    ),
+    ("La0.62 Li0.14(Mg0.5W0.5)O3", "La0.62Li0.14(Mg0.5W0.5)O3", {"Li": 0.14, "O": 3, "Mg": 0.5, "La": 0.62, "W": 0.5}),
     ("Li6PS5 Cl", "Li6PS5Cl", {"Li": 6, "P": 1, "S": 5, "Cl": 1}),
 ]
 
@@ -494,8 +526,7 @@ def test_percent_forms_are_unchanged() -> None:
         ("70Li2S-P2S5", ["missing amount for 'P2S5'", "70:1", "70Li2S\u00b7P2S5", "70Li2S-30P2S5"]),
         ("(Li2S)70 P2S5", ["missing amount for 'P2S5'", "70:1"]),
         # numbers that look like the rest of 100 mol % (or of 1) when the first has none
-        ("Na2O-30SiO2-20B2O3",
-         ["ambiguous", "1:30:20", "Na2O\u00b730SiO2\u00b720B2O3", "50Na2O-30SiO2-20B2O3"]),
+        ("Na2O-30SiO2-20B2O3", ["ambiguous", "1:30:20", "Na2O\u00b730SiO2\u00b720B2O3", "50Na2O-30SiO2-20B2O3"]),
         ("Na2O-0.5SiO2", ["ambiguous", "1:0.5", "0.5Na2O-0.5SiO2"]),
         # a percent sign rules out the ratio reading
         ("Na2O-2%SiO2", ["missing amount for 'Na2O'", "98Na2O-2SiO2"]),
@@ -526,12 +557,29 @@ def test_ratio_notation_is_molar() -> None:
 # --------------------------------------------------------------------------- literature notation properties
 
 ELEMENTS = [
-    "Li", "Na", "K", "Ag", "La", "Ti", "Al", "Zr", "Ge", "Ga", "P", "S", "O", "Si", "B", "I", "Br", "Cl", "N",
+    "Li",
+    "Na",
+    "K",
+    "Ag",
+    "La",
+    "Ti",
+    "Al",
+    "Zr",
+    "Ge",
+    "Ga",
+    "P",
+    "S",
+    "O",
+    "Si",
+    "B",
+    "I",
+    "Br",
+    "Cl",
+    "N",
 ]
 DOTS = ["\u00b7", "\u2022", "\u2219", "\u22c5", "*", " \u00b7 "]
 DASHES = ["-", "\u2013", "\u2212", "+", " - "]
-subscripts = st.one_of(
-    st.just(""), st.integers(1, 12).map(str), st.integers(1, 999).map(lambda n: f"{n / 1000:g}"))
+subscripts = st.one_of(st.just(""), st.integers(1, 12).map(str), st.integers(1, 999).map(lambda n: f"{n / 1000:g}"))
 
 
 def count(text: str) -> float:
@@ -556,8 +604,8 @@ def assert_same_atoms(actual: dict[str, float], expected: dict[str, float]) -> N
 
 
 ratio_systems = st.lists(st.sampled_from(GLASS_COMPONENTS), min_size=2, max_size=4, unique=True).flatmap(
-    lambda comps: st.tuples(
-        st.just(comps), st.lists(st.integers(1, 12), min_size=len(comps), max_size=len(comps))))
+    lambda comps: st.tuples(st.just(comps), st.lists(st.integers(1, 12), min_size=len(comps), max_size=len(comps)))
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -585,9 +633,7 @@ def test_round_trip_dash_ratio_notation(system: tuple[list[str], list[int]], das
 
 @settings(max_examples=150, deadline=None)
 @given(ratio_systems, st.lists(st.booleans(), min_size=4, max_size=4), st.sampled_from(["", " "]))
-def test_round_trip_bracket_formula_units(
-    system: tuple[list[str], list[int]], bare: list[bool], gap: str
-) -> None:
+def test_round_trip_bracket_formula_units(system: tuple[list[str], list[int]], bare: list[bool], gap: str) -> None:
     """``(Li2S)9(LaOI)``: a bracket group without a number counts 1, as pymatgen reads it."""
     comps, ratio = system
     bare = bare[: len(comps)]
@@ -602,14 +648,13 @@ def test_round_trip_bracket_formula_units(
 
 
 element_pairs = st.lists(
-    st.tuples(st.sampled_from(ELEMENTS), subscripts), min_size=2, max_size=6, unique_by=lambda p: p[0])
+    st.tuples(st.sampled_from(ELEMENTS), subscripts), min_size=2, max_size=6, unique_by=lambda p: p[0]
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(element_pairs, st.sampled_from([" ", "  ", "\t"]), st.booleans())
-def test_round_trip_element_amount_pairs_with_spaces(
-    pairs: list[tuple[str, str]], space: str, quoted: bool
-) -> None:
+def test_round_trip_element_amount_pairs_with_spaces(pairs: list[tuple[str, str]], space: str, quoted: bool) -> None:
     """``Li0.022 La0.117 Ti0.208 O0.626``: element-amount pairs set apart by spaces are one formula."""
     text = space.join(symbol + n for symbol, n in pairs)
     comp = parse_composition(f"'{text}'" if quoted else text)
@@ -618,13 +663,18 @@ def test_round_trip_element_amount_pairs_with_spaces(
     assert_same_atoms(comp.atoms, fractions({symbol: count(n) for symbol, n in pairs}))
 
 
-GROUP_ATOMS = {"PO4": {"P": 1, "O": 4}, "SO4": {"S": 1, "O": 4}, "MoO4": {"Mo": 1, "O": 4},
-               "OH": {"O": 1, "H": 1}, "BH4": {"B": 1, "H": 4}, "SiO4": {"Si": 1, "O": 4}}
+GROUP_ATOMS = {
+    "PO4": {"P": 1, "O": 4},
+    "SO4": {"S": 1, "O": 4},
+    "MoO4": {"Mo": 1, "O": 4},
+    "OH": {"O": 1, "H": 1},
+    "BH4": {"B": 1, "H": 4},
+    "SiO4": {"Si": 1, "O": 4},
+}
 
 
 @settings(max_examples=150, deadline=None)
-@given(element_pairs, st.sampled_from(sorted(GROUP_ATOMS)), subscripts,
-       st.sampled_from(["", " "]))
+@given(element_pairs, st.sampled_from(sorted(GROUP_ATOMS)), subscripts, st.sampled_from(["", " "]))
 def test_round_trip_formula_and_group_with_a_space(
     pairs: list[tuple[str, str]], group: str, n: str, space: str
 ) -> None:

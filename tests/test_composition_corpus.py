@@ -59,17 +59,16 @@ def same_atoms(ours: dict[str, float], theirs: dict[str, float], tol: float = 1e
 
 
 def test_parse_rate(corpus: list[dict[str, str]], parsed: list[Composition | CompositionError]) -> None:
-    failures = [(row["composition"], str(result)) for row, result in zip(corpus, parsed)
-                if isinstance(result, CompositionError)]
+    failures = [
+        (row["composition"], str(result)) for row, result in zip(corpus, parsed) if isinstance(result, CompositionError)
+    ]
     rate = 1 - len(failures) / len(corpus)
     assert rate >= MIN_PARSE_RATE, f"parse rate {rate:.4f}; failures: {failures}"
     for text, message in failures:  # what stays unread says why, on one line
         assert message and "\n" not in message and len(message) <= 300, (text, message)
 
 
-def test_parsed_results_are_sound(
-    corpus: list[dict[str, str]], parsed: list[Composition | CompositionError]
-) -> None:
+def test_parsed_results_are_sound(corpus: list[dict[str, str]], parsed: list[Composition | CompositionError]) -> None:
     for row, comp in zip(corpus, parsed):
         if isinstance(comp, CompositionError):
             continue
@@ -82,9 +81,7 @@ def test_parsed_results_are_sound(
         assert same_atoms(again.atoms, comp.atoms, tol=2e-4), (row, comp.normalized)
 
 
-def test_pymatgen_agreement(
-    corpus: list[dict[str, str]], parsed: list[Composition | CompositionError]
-) -> None:
+def test_pymatgen_agreement(corpus: list[dict[str, str]], parsed: list[Composition | CompositionError]) -> None:
     read, disagree = 0, []
     for row, comp in zip(corpus, parsed):
         theirs = pymatgen_fractions(row["composition"])

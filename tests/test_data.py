@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,7 @@ from nce.data.arrhenius import K_B_EV_PER_K, fit_arrhenius, log10_sigma_at
 from nce.data.datasets import dataset_summary, load_conductivity
 from nce.data.myega import fit_myega, myega_log10_viscosity
 from nce.data.noise_floor import noise_floor
-from nce.data.schema import PROCESSED_DIR, read_table, table_path, to_csv_bytes, content_hash
+from nce.data.schema import PROCESSED_DIR, content_hash, read_table, table_path, to_csv_bytes
 from nce.featurize import parse_composition
 
 
@@ -83,14 +82,26 @@ def test_values_far_from_other_labs_are_flagged_and_left_out_of_training():
 def test_disagreement_with_other_labs_by_hand():
     # one composition, four publications: 1, 2, 3 agree near -4; 4 lies 3 decades below;
     # a second composition measured by two publications only is never judged
-    frame = pd.DataFrame({"KOD": [1, 2, 3, 4, 5, 6], "Li": [0.4] * 4 + [0.5] * 2, "S": [0.6] * 4 + [0.5] * 2,
-                          "log10_sigma25": [-4.0, -4.2, -3.9, -7.1, -3.0, -9.0]})
+    frame = pd.DataFrame(
+        {
+            "KOD": [1, 2, 3, 4, 5, 6],
+            "Li": [0.4] * 4 + [0.5] * 2,
+            "S": [0.6] * 4 + [0.5] * 2,
+            "log10_sigma25": [-4.0, -4.2, -3.9, -7.1, -3.0, -9.0],
+        }
+    )
     assert curation.disagrees_with_other_labs(frame).tolist() == [False, False, False, True, False, False]
 
 
 def test_sign_flipped_resistivities_are_detected():
-    ro = pd.DataFrame({"RO20": [-5.0, -5.0, 6.0, -0.5], "RO100": [-4.0, -6.0, 5.0, np.nan],
-                       "RO150": [np.nan] * 4, "RO300": [np.nan] * 4})
+    ro = pd.DataFrame(
+        {
+            "RO20": [-5.0, -5.0, 6.0, -0.5],
+            "RO100": [-4.0, -6.0, 5.0, np.nan],
+            "RO150": [np.nan] * 4,
+            "RO300": [np.nan] * 4,
+        }
+    )
     flipped, hopeless = curation.sign_flipped_resistivity(ro)
     assert flipped.tolist() == [True, False, False, False]
     assert hopeless.tolist() == [False, True, False, True]
@@ -98,17 +109,30 @@ def test_sign_flipped_resistivities_are_detected():
 
 def test_electronic_conductors_are_named():
     atoms = pd.DataFrame(
-        {"Li": [0.2, 0.1, 0.0, 0.2], "V": [0.0, 0.2, 0.0, 0.0], "O": [0.6, 0.7, 0.0, 0.6],
-         "Si": [0.2, 0.0, 0.0, 0.2], "Cu": [0.0, 0.0, 0.2, 0.0], "As": [0.0, 0.0, 0.3, 0.0],
-         "Se": [0.0, 0.0, 0.5, 0.0]}
+        {
+            "Li": [0.2, 0.1, 0.0, 0.2],
+            "V": [0.0, 0.2, 0.0, 0.0],
+            "O": [0.6, 0.7, 0.0, 0.6],
+            "Si": [0.2, 0.0, 0.0, 0.2],
+            "Cu": [0.0, 0.0, 0.2, 0.0],
+            "As": [0.0, 0.0, 0.3, 0.0],
+            "Se": [0.0, 0.0, 0.5, 0.0],
+        }
     )
     reason = curation.electronic_conductor_reason(atoms)
     assert reason.tolist() == ["", "vanadate", "Cu chalcogenide", ""]
 
 
 def test_anion_family():
-    atoms = pd.DataFrame({"Li": [0.4, 0.375, 0.5, 0.3], "O": [0.6, 0, 0, 0.3], "S": [0, 0.5, 0, 0.2],
-                          "P": [0, 0.125, 0, 0.1], "I": [0, 0, 0.5, 0.1]})
+    atoms = pd.DataFrame(
+        {
+            "Li": [0.4, 0.375, 0.5, 0.3],
+            "O": [0.6, 0, 0, 0.3],
+            "S": [0, 0.5, 0, 0.2],
+            "P": [0, 0.125, 0, 0.1],
+            "I": [0, 0, 0.5, 0.1],
+        }
+    )
     assert curation.anion_family(atoms).tolist() == ["oxide", "sulfide", "halide", "mixed"]
 
 
@@ -168,8 +192,12 @@ def test_shipped_tables_match_the_manifest_hashes():
 @pytest.mark.skipif(os.environ.get("NCE_SKIP_REBUILD") == "1", reason="rebuild disabled")
 def test_data_build_check_rebuilds_bit_for_bit():
     """Rebuild from the glasspy wheel (pip fetches it once into ~/.cache/nce)."""
-    result = subprocess.run([sys.executable, "-m", "nce.cli", "data", "build", "--check", "--quiet"],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "nce.cli", "data", "build", "--check", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if result.returncode == 2 and "could not download" in result.stderr:
         pytest.skip(result.stderr.strip())
     assert result.returncode == 0, result.stdout + result.stderr

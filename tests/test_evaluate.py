@@ -15,8 +15,14 @@ SMALL = {"max_rows_per_table": 300, "submodel_params": {"n_estimators": 15}, "n_
 def test_cross_validation_scores_every_model_and_beats_the_mean():
     frame = load_conductivity(training=True).sample(600, random_state=0).reset_index(drop=True)
     nce = NCEModel(GlassFeaturizer(**SMALL), ConformalGBMRegressor(n_estimators=20, n_jobs=1))
-    models = {"mean": plain_models()["mean"], "ridge": plain_models()["ridge"], "nce_xgb": nce,
-              "nce_no_physics": NCEModel(GlassFeaturizer(**SMALL, physics=False), ConformalGBMRegressor(n_estimators=20, n_jobs=1))}
+    models = {
+        "mean": plain_models()["mean"],
+        "ridge": plain_models()["ridge"],
+        "nce_xgb": nce,
+        "nce_no_physics": NCEModel(
+            GlassFeaturizer(**SMALL, physics=False), ConformalGBMRegressor(n_estimators=20, n_jobs=1)
+        ),
+    }
     oof = cross_validate(frame, models, protocols=("publication",))
     assert set(oof["model"]) == set(models)
     summary = summarize(oof, frame).query("slice == 'all'").set_index(["target", "model"])

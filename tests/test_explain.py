@@ -32,7 +32,20 @@ def test_explain_cli_table_and_waterfall(small_model_dir, tmp_path, drawn):
     """The waterfall shows what the table prints: per target the same top-5 contributions
     and the rest, chained from the base value to the printed prediction."""
     out = tmp_path / "w.png"
-    result = CliRunner().invoke(app, ["explain", "80(0.7Li2S-0.3P2S5)-20LiI", "--model", small_model_dir, "--top", "5", "--output", str(out), "--quiet"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "explain",
+            "80(0.7Li2S-0.3P2S5)-20LiI",
+            "--model",
+            small_model_dir,
+            "--top",
+            "5",
+            "--output",
+            str(out),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "56Li2S-24P2S5-20LiI: log10_sigma25 =" in result.output and "Ea_eV =" in result.output
     rest = re.findall(r"(\d+) other features", result.output)
@@ -50,7 +63,7 @@ def test_explain_cli_table_and_waterfall(small_model_dir, tmp_path, drawn):
         assert end == pytest.approx(printed, abs=1.5e-3)  # the waterfall ends at the printed prediction
         assert units[target] in ax.get_xlabel()
         bars = ax.patches
-        assert [f"{b.get_width():+.3f}" for b in bars] == shap_column[6 * i: 6 * (i + 1)]
+        assert [f"{b.get_width():+.3f}" for b in bars] == shap_column[6 * i : 6 * (i + 1)]
         assert abs(bars[0].get_x() - base) < 1e-3  # from the base value ...
         for before, after in zip(bars, bars[1:]):  # ... each bar starting where the last ended ...
             assert after.get_x() == pytest.approx(before.get_x() + before.get_width(), abs=1e-9)
@@ -59,6 +72,8 @@ def test_explain_cli_table_and_waterfall(small_model_dir, tmp_path, drawn):
 
 
 def test_explain_bad_composition_is_one_line_error(small_model_dir, tmp_path):
-    result = CliRunner().invoke(app, ["explain", "Xx2O-P2S5", "--model", small_model_dir, "--output", str(tmp_path / "w.png"), "--quiet"])
+    result = CliRunner().invoke(
+        app, ["explain", "Xx2O-P2S5", "--model", small_model_dir, "--output", str(tmp_path / "w.png"), "--quiet"]
+    )
     assert result.exit_code == 2 and "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "w.png").exists()

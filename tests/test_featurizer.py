@@ -22,7 +22,10 @@ from nce.models.property_models import publication_fold
 
 PROPS = ["Tg_K", "fragility_m", "density_g_cm3", "shear_modulus_GPa"]
 SMALL = dict(
-    max_rows_per_table=300, submodel_params={"n_estimators": 15}, n_folds=3, n_jobs=1,
+    max_rows_per_table=300,
+    submodel_params={"n_estimators": 15},
+    n_folds=3,
+    n_jobs=1,
     progress=False,
 )
 
@@ -48,7 +51,7 @@ def test_feature_names_match_columns(fitted, train):
     vocabulary = [c for c in element_columns(train) if (train[c] > 0).any()]
     assert sorted(featurizer.vocabulary_) == sorted(vocabulary)
     assert names[0] == f"frac_{featurizer.vocabulary_[0]}"
-    assert list(names[-len(PROCESSING_FEATURES):]) == list(PROCESSING_FEATURES)
+    assert list(names[-len(PROCESSING_FEATURES) :]) == list(PROCESSING_FEATURES)
     for name in PHYSICS_FEATURES + ("nbo_fraction", "MagpieData mean Electronegativity"):
         assert name in names
     new = featurizer.transform(train.iloc[:5])
@@ -60,8 +63,12 @@ def test_out_of_fold_outputs_differ_from_in_sample(fitted, train):
     full = featurizer.transform(train)
     differs = (oof[PROPS] - full[PROPS]).abs() > 1e-9
     assert (differs.mean(axis=0) > 0.9).all()  # a few may sit on the same clip bound
-    same = [c for c in full.columns if c not in PROPS and not c.startswith(
-        ("log10_carrier", "inv_Tg", "doorway", "dielectric", "as_", "heat_treatment_over"))]
+    same = [
+        c
+        for c in full.columns
+        if c not in PROPS
+        and not c.startswith(("log10_carrier", "inv_Tg", "doorway", "dielectric", "as_", "heat_treatment_over"))
+    ]
     pd.testing.assert_frame_equal(oof[same], full[same])
 
     # each row gets the output of the model that never saw its publication
@@ -122,8 +129,12 @@ def test_tampered_or_foreign_files_refused(fitted, tmp_path, damage):
             meta["version"] = "999.0"
         meta[SELF_CHECKSUM] = _meta_digest(meta)  # signed again: the content checks must still refuse it
         meta_path.write_text(json.dumps(meta))
-    match = {"flip_ubj": "model.ubj is missing or altered", "truncate_json": "not valid JSON",
-             "feature_list": "feature list does not match", "version": "saved by nce 999.0"}[damage]
+    match = {
+        "flip_ubj": "model.ubj is missing or altered",
+        "truncate_json": "not valid JSON",
+        "feature_list": "feature list does not match",
+        "version": "saved by nce 999.0",
+    }[damage]
     with pytest.raises(ModelFileError, match=match):
         io.load(tmp_path)
 
@@ -145,24 +156,23 @@ def test_prefitted_submodels_and_text_input(fitted, train):
     featurizer, _ = fitted
     reuse = GlassFeaturizer(submodels=featurizer.submodels_, progress=False)
     texts = pd.DataFrame(
-        {"composition": ["70Li2S-30P2S5", "33.3Li2O·66.7SiO2", "33LiI-67Li3PS4"],
-         "route": ["ball_mill", None, "melt_quench"],
-         "state": ["glass_ceramic", None, "glass"],
-         "heat_treatment_C": [240.0, None, None]},
+        {
+            "composition": ["70Li2S-30P2S5", "33.3Li2O·66.7SiO2", "33LiI-67Li3PS4"],
+            "route": ["ball_mill", None, "melt_quench"],
+            "state": ["glass_ceramic", None, "glass"],
+            "heat_treatment_C": [240.0, None, None],
+        },
         index=["a", "b", "c"],
     )
     reuse.fit(train)
     out = reuse.transform(texts)
     assert out.loc["a", "route_ball_mill"] == 1 and out.loc["b", "route_melt_quench"] == 1
-    assert out.loc["a", "heat_treatment_over_Tg"] == pytest.approx(
-        (240 + 273.15) / out.loc["a", "Tg_K"])
+    assert out.loc["a", "heat_treatment_over_Tg"] == pytest.approx((240 + 273.15) / out.loc["a", "Tg_K"])
     assert out.loc["c", "frac_other"] > 0 or "frac_I" in out.columns
 
     atoms, errors = atoms_frame(texts["composition"], index=texts.index)
     same = reuse.transform(atoms)
-    np.testing.assert_allclose(
-        same[PROPS].to_numpy(), out[PROPS].to_numpy(), rtol=1e-12
-    )
+    np.testing.assert_allclose(same[PROPS].to_numpy(), out[PROPS].to_numpy(), rtol=1e-12)
 
 
 def test_bad_rows_are_named(fitted):
@@ -174,8 +184,7 @@ def test_bad_rows_are_named(fitted):
     assert errors[0] is None and "Xx" in errors[1]
     assert atoms.loc[11].isna().all() and atoms.loc[10].sum() == pytest.approx(1.0)
     with pytest.raises(ValueError, match=r"row 5: unknown state 'molten'"):
-        featurizer.transform(pd.DataFrame({"composition": ["SiO2"], "state": ["molten"]},
-                                          index=[5]))
+        featurizer.transform(pd.DataFrame({"composition": ["SiO2"], "state": ["molten"]}, index=[5]))
     with pytest.raises(ValueError, match="composition"):
         featurizer.transform(pd.DataFrame({"x": [1]}))
 
@@ -185,7 +194,5 @@ def test_batches_and_progress_bar_give_the_same_numbers(fitted, train, monkeypat
     whole = featurizer.transform(train)
     monkeypatch.setattr(featurizer_module, "PROGRESS_MIN_ROWS", 10)
     batched = clone(featurizer).set_params(batch_size=40, progress=True)
-    batched.__dict__.update(
-        {k: v for k, v in featurizer.__dict__.items() if k.endswith("_")}
-    )
+    batched.__dict__.update({k: v for k, v in featurizer.__dict__.items() if k.endswith("_")})
     np.testing.assert_allclose(batched.transform(train).to_numpy(), whole.to_numpy(), rtol=1e-12)

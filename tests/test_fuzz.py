@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 
 from nce.data.schema import ELEMENT_SYMBOLS, ROUTES, STATES
 from nce.featurize import CompositionError, parse_composition
+from nce.models import io as model_io
 from nce.pipelines.errors import UserError
 from nce.pipelines.search_space import SpaceError, build_space
 
@@ -45,21 +46,114 @@ MAX_MESSAGE = 400  # characters: an error is one readable line
 
 # --------------------------------------------------------------------------- building blocks
 
-SYMBOLS = ["Li", "Na", "K", "Ag", "Cu", "P", "S", "O", "Si", "B", "Ge", "Ga", "I", "Br", "Cl", "N", "Al", "Zn", "H",
-           "D", "Xx", "Q", "Uue", "Og", "e", "li", "LI"]
-COMPONENTS = ["Li2S", "P2S5", "LiI", "Li2O", "SiO2", "B2O3", "GeS2", "Ga2S3", "Ca(PO3)2", "(NH4)2SO4", "AgI", "AgPO3",
-              "Li3PS4", "Li2.9PO3.3N0.46", "Na2O", "LiBr", "Al2O3"]
-NUMBER_TEXTS = ["70", "30", "0", "00", ".5", "5.", "0.7", "1e2", "1E-3", "-5", "1e400", "1e-400", "9" * 400, "nan", "inf",
-                "1_000", "½", "٣", "７０", "5e", "+3", "1e308", "5e-324", "100.0000001"]
+SYMBOLS = [
+    "Li",
+    "Na",
+    "K",
+    "Ag",
+    "Cu",
+    "P",
+    "S",
+    "O",
+    "Si",
+    "B",
+    "Ge",
+    "Ga",
+    "I",
+    "Br",
+    "Cl",
+    "N",
+    "Al",
+    "Zn",
+    "H",
+    "D",
+    "Xx",
+    "Q",
+    "Uue",
+    "Og",
+    "e",
+    "li",
+    "LI",
+]
+COMPONENTS = [
+    "Li2S",
+    "P2S5",
+    "LiI",
+    "Li2O",
+    "SiO2",
+    "B2O3",
+    "GeS2",
+    "Ga2S3",
+    "Ca(PO3)2",
+    "(NH4)2SO4",
+    "AgI",
+    "AgPO3",
+    "Li3PS4",
+    "Li2.9PO3.3N0.46",
+    "Na2O",
+    "LiBr",
+    "Al2O3",
+]
+NUMBER_TEXTS = [
+    "70",
+    "30",
+    "0",
+    "00",
+    ".5",
+    "5.",
+    "0.7",
+    "1e2",
+    "1E-3",
+    "-5",
+    "1e400",
+    "1e-400",
+    "9" * 400,
+    "nan",
+    "inf",
+    "1_000",
+    "½",
+    "٣",
+    "７０",
+    "5e",
+    "+3",
+    "1e308",
+    "5e-324",
+    "100.0000001",
+]
 SEPARATORS = ["-", "–", "—", "−", "·", "•", "*", "+", " ", "  ", "\t", "\n", "/", ",", ";", ":", "", "–\u200b", "- -"]
-HOSTILE = list("(){}[]%\"'\\.,;:=<>|&^$#@!?~`") + ["\x00", "\x7f", "\ufeff", "\u200b", "\u202e", "\ud7ff", "🔋", "ß", "Å",
-                                                   "₂", "²", "\u00a0", "\r", "Ω", "ﬁ", "\U0001f9ea"]
+HOSTILE = list("(){}[]%\"'\\.,;:=<>|&^$#@!?~`") + [
+    "\x00",
+    "\x7f",
+    "\ufeff",
+    "\u200b",
+    "\u202e",
+    "\ud7ff",
+    "🔋",
+    "ß",
+    "Å",
+    "₂",
+    "²",
+    "\u00a0",
+    "\r",
+    "Ω",
+    "ﬁ",
+    "\U0001f9ea",
+]
 
-numbers = st.one_of(st.sampled_from(NUMBER_TEXTS), st.integers(0, 10**6).map(str),
-                    st.floats(allow_nan=True, allow_infinity=True).map(repr))
+numbers = st.one_of(
+    st.sampled_from(NUMBER_TEXTS),
+    st.integers(0, 10**6).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+)
 leaf = st.lists(st.tuples(st.sampled_from(SYMBOLS), st.one_of(st.just(""), numbers)), min_size=1, max_size=4).map(
-    lambda parts: "".join(s + n for s, n in parts))
-formula = st.one_of(st.sampled_from(COMPONENTS), leaf, leaf.map(lambda f: f"({f})"), st.tuples(leaf, numbers).map(lambda t: f"({t[0]}){t[1]}"))
+    lambda parts: "".join(s + n for s, n in parts)
+)
+formula = st.one_of(
+    st.sampled_from(COMPONENTS),
+    leaf,
+    leaf.map(lambda f: f"({f})"),
+    st.tuples(leaf, numbers).map(lambda t: f"({t[0]}){t[1]}"),
+)
 
 
 @st.composite
@@ -98,9 +192,9 @@ def mutated(draw, base) -> str:
         if op == 0:
             text = text[:pos] + char + text[pos:]
         elif op == 1:
-            text = text[:pos] + text[pos + 1:]
+            text = text[:pos] + text[pos + 1 :]
         else:
-            text = text[:pos] + char + text[pos + 1:]
+            text = text[:pos] + char + text[pos + 1 :]
     return text
 
 
@@ -153,15 +247,30 @@ def test_parser_any_unicode_text(text):
 
 
 @settings(max_examples=300, **FUZZ)
-@given(st.one_of(glass_text(), st.text(min_size=1, max_size=5)), st.integers(100, 4000), st.sampled_from(["", "-", " ", "("]))
+@given(
+    st.one_of(glass_text(), st.text(min_size=1, max_size=5)),
+    st.integers(100, 4000),
+    st.sampled_from(["", "-", " ", "("]),
+)
 def test_parser_very_long_texts(unit, repeat, glue):
     check_parse(glue.join([unit] * repeat))
 
 
-amount_values = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**400, 10**400), st.booleans(),
-                          st.none(), st.text(max_size=5), st.lists(st.integers(), max_size=2), st.just({"a": 1}))
-mapping_keys = st.one_of(formula, st.text(max_size=12), glass_text(), st.sampled_from(["", " ", "Li2S ", " Li2S", "70Li2S", "(Li2S"]))
-mappings = st.dictionaries(st.one_of(mapping_keys, st.integers(), st.none(), st.tuples(st.integers())), amount_values, max_size=5)
+amount_values = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**400), 10**400),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+    st.just({"a": 1}),
+)
+mapping_keys = st.one_of(
+    formula, st.text(max_size=12), glass_text(), st.sampled_from(["", " ", "Li2S ", " Li2S", "70Li2S", "(Li2S"])
+)
+mappings = st.dictionaries(
+    st.one_of(mapping_keys, st.integers(), st.none(), st.tuples(st.integers())), amount_values, max_size=5
+)
 
 
 @settings(max_examples=1500, **FUZZ)
@@ -176,8 +285,18 @@ def test_parser_mappings_as_objects_and_as_json_text(mapping):
 
 
 @settings(max_examples=300, **FUZZ)
-@given(st.one_of(st.integers(), st.floats(), st.none(), st.binary(max_size=20), st.lists(st.text(max_size=5), max_size=3),
-                 st.booleans(), st.tuples(st.text(max_size=5)), st.just(object())))
+@given(
+    st.one_of(
+        st.integers(),
+        st.floats(),
+        st.none(),
+        st.binary(max_size=20),
+        st.lists(st.text(max_size=5), max_size=3),
+        st.booleans(),
+        st.tuples(st.text(max_size=5)),
+        st.just(object()),
+    )
+)
 def test_parser_non_text_objects(value):
     check_parse(value)
 
@@ -198,23 +317,54 @@ def test_parser_finds_recorded_bugs():
 
 # --------------------------------------------------------------------------- --space parsing
 
-bounds = st.one_of(st.integers(0, 100).map(str), st.sampled_from(NUMBER_TEXTS + ["", "100", "60.5", "-0", "1e1", "101"]),
-                   st.floats(-1e3, 1e3).map(lambda v: f"{v:g}"))
-space_names = st.one_of(st.sampled_from(COMPONENTS), formula, st.text(max_size=8),
-                        st.sampled_from(["70Li2S", "(Li2S)", " Li2S ", "Li2S-P2S5", "Li2S P2S5", "{\"Li2S\": 1}", "Li₂S", "li2s"]))
+bounds = st.one_of(
+    st.integers(0, 100).map(str),
+    st.sampled_from(NUMBER_TEXTS + ["", "100", "60.5", "-0", "1e1", "101"]),
+    st.floats(-1e3, 1e3).map(lambda v: f"{v:g}"),
+)
+space_names = st.one_of(
+    st.sampled_from(COMPONENTS),
+    formula,
+    st.text(max_size=8),
+    st.sampled_from(["70Li2S", "(Li2S)", " Li2S ", "Li2S-P2S5", "Li2S P2S5", '{"Li2S": 1}', "Li₂S", "li2s"]),
+)
 space_part = st.one_of(
-    st.tuples(space_names, bounds, bounds, st.sampled_from([(":", "-"), (" : ", " - "), (":", "–"), ("=", "-"), (":", ".."), (":", "")])).map(
-        lambda t: f"{t[0]}{t[3][0]}{t[1]}{t[3][1]}{t[2]}"),
+    st.tuples(
+        space_names,
+        bounds,
+        bounds,
+        st.sampled_from([(":", "-"), (" : ", " - "), (":", "–"), ("=", "-"), (":", ".."), (":", "")]),
+    ).map(lambda t: f"{t[0]}{t[3][0]}{t[1]}{t[3][1]}{t[2]}"),
     st.text(max_size=10),
 )
-spaces = st.one_of(st.lists(space_part, max_size=6).map(",".join), st.text(max_size=40),
-                   st.lists(st.sampled_from(["Li2S:60-80", "P2S5:20-40", "LiI:0-30", "Li2O:0-100", "SiO2:0-50"]), min_size=1, max_size=5).map(",".join))
-linear = st.lists(st.tuples(st.sampled_from(["", "-", "+"]), st.sampled_from(["", "0.5*", "2*", "1e-5*", "1e308*", "*", "x*"]),
-                            st.sampled_from(["Li2S", "P2S5", "LiI", "Li2O", "SiO2", "70", "Q", ""])), min_size=1, max_size=3).map(
-    lambda terms: " ".join(f"{s}{c}{n}" for s, c, n in terms))
-constraints = st.one_of(st.none(), st.text(max_size=20),
-                        st.lists(st.tuples(linear, st.sampled_from(["<=", ">=", "<", "=", "=>"]), linear).map(" ".join), max_size=3).map("; ".join))
-state_texts = st.one_of(st.none(), st.text(max_size=10), st.lists(st.sampled_from([*STATES, "melted", "", " glass", "GLASS"]), max_size=3).map(",".join))
+spaces = st.one_of(
+    st.lists(space_part, max_size=6).map(",".join),
+    st.text(max_size=40),
+    st.lists(
+        st.sampled_from(["Li2S:60-80", "P2S5:20-40", "LiI:0-30", "Li2O:0-100", "SiO2:0-50"]), min_size=1, max_size=5
+    ).map(",".join),
+)
+linear = st.lists(
+    st.tuples(
+        st.sampled_from(["", "-", "+"]),
+        st.sampled_from(["", "0.5*", "2*", "1e-5*", "1e308*", "*", "x*"]),
+        st.sampled_from(["Li2S", "P2S5", "LiI", "Li2O", "SiO2", "70", "Q", ""]),
+    ),
+    min_size=1,
+    max_size=3,
+).map(lambda terms: " ".join(f"{s}{c}{n}" for s, c, n in terms))
+constraints = st.one_of(
+    st.none(),
+    st.text(max_size=20),
+    st.lists(st.tuples(linear, st.sampled_from(["<=", ">=", "<", "=", "=>"]), linear).map(" ".join), max_size=3).map(
+        "; ".join
+    ),
+)
+state_texts = st.one_of(
+    st.none(),
+    st.text(max_size=10),
+    st.lists(st.sampled_from([*STATES, "melted", "", " glass", "GLASS"]), max_size=3).map(",".join),
+)
 heat_texts = st.one_of(st.none(), bounds, st.tuples(bounds, bounds).map("-".join), st.text(max_size=8))
 route_texts = st.one_of(st.none(), st.sampled_from([*ROUTES, "teleport", "", "Ball_Mill"]), st.text(max_size=8))
 
@@ -268,8 +418,18 @@ def test_space_parsing(text, constraint, states, heat, route):
 
 
 @settings(max_examples=400, **FUZZ)
-@given(st.lists(st.sampled_from(["Li2S:60-80", "P2S5:20-40", "LiI:0-30", "Li2O:0-100", "SiO2:0-50", "GeS2:5-5", "B2O3:0-1e-3"]),
-                min_size=1, max_size=5, unique=True).map(",".join), constraints, state_texts, heat_texts, st.integers(1, 6))
+@given(
+    st.lists(
+        st.sampled_from(["Li2S:60-80", "P2S5:20-40", "LiI:0-30", "Li2O:0-100", "SiO2:0-50", "GeS2:5-5", "B2O3:0-1e-3"]),
+        min_size=1,
+        max_size=5,
+        unique=True,
+    ).map(",".join),
+    constraints,
+    state_texts,
+    heat_texts,
+    st.integers(1, 6),
+)
 def test_space_sampling(text, constraint, states, heat, n):
     space = parse_space_or_error(text, constraint, states, heat, None)
     if space is None:
@@ -295,19 +455,75 @@ def test_space_bugs_found_by_fuzzing():
 
 # --------------------------------------------------------------------------- predict --input
 
-NA_TEXTS = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
-            "NULL", "NaN", "None", "n/a", "nan", "null"}
+NA_TEXTS = {
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+}
 NUMERIC_OUT = ["log10_sigma25", "log10_sigma25_lo", "log10_sigma25_hi", "Ea_eV", "Ea_eV_lo", "Ea_eV_hi"]
 composition_cells = st.one_of(
-    st.sampled_from(["70Li2S-30P2S5", "Li3PS4", "80(0.7Li2S-0.3P2S5)-20LiI", "50Li2O-50SiO2", "Li2.9PO3.3N0.46", "33LiI-67Li3PS4"]),
-    glass_text(), mutated(st.sampled_from(COMPONENTS)), st.text(max_size=30), st.sampled_from(sorted(NA_TEXTS)),
-    st.sampled_from(["70", "1e400", "\"quoted\"", "a,b", "line\nbreak", "  ", "Li2S" * 3000, "🔋" * 50, "{\"Li2S\": 70}"]))
-number_cells = st.one_of(st.sampled_from(["25", "100", "-300", "-273.15", "3001", "1e400", "nan", "inf", "hot", "", " 25 ", "0x10",
-                                          "True", "25,5", "1e-300", "9" * 400]), st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                         st.text(max_size=6))
-vocab_cells = st.one_of(st.sampled_from([*ROUTES, *STATES, "", "melted", " glass", "GLASS", "nan"]), st.text(max_size=6))
-OPTIONAL = {"temperature_C": number_cells, "heat_treatment_C": number_cells, "route": vocab_cells, "state": vocab_cells,
-            "sample_id": st.text(max_size=8), "": st.text(max_size=4), "ünïcødé, col": st.text(max_size=4), "error": st.text(max_size=4)}
+    st.sampled_from(
+        ["70Li2S-30P2S5", "Li3PS4", "80(0.7Li2S-0.3P2S5)-20LiI", "50Li2O-50SiO2", "Li2.9PO3.3N0.46", "33LiI-67Li3PS4"]
+    ),
+    glass_text(),
+    mutated(st.sampled_from(COMPONENTS)),
+    st.text(max_size=30),
+    st.sampled_from(sorted(NA_TEXTS)),
+    st.sampled_from(["70", "1e400", '"quoted"', "a,b", "line\nbreak", "  ", "Li2S" * 3000, "🔋" * 50, '{"Li2S": 70}']),
+)
+number_cells = st.one_of(
+    st.sampled_from(
+        [
+            "25",
+            "100",
+            "-300",
+            "-273.15",
+            "3001",
+            "1e400",
+            "nan",
+            "inf",
+            "hot",
+            "",
+            " 25 ",
+            "0x10",
+            "True",
+            "25,5",
+            "1e-300",
+            "9" * 400,
+        ]
+    ),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(max_size=6),
+)
+vocab_cells = st.one_of(
+    st.sampled_from([*ROUTES, *STATES, "", "melted", " glass", "GLASS", "nan"]), st.text(max_size=6)
+)
+OPTIONAL = {
+    "temperature_C": number_cells,
+    "heat_treatment_C": number_cells,
+    "route": vocab_cells,
+    "state": vocab_cells,
+    "sample_id": st.text(max_size=8),
+    "": st.text(max_size=4),
+    "ünïcødé, col": st.text(max_size=4),
+    "error": st.text(max_size=4),
+}
 
 
 @st.composite
@@ -358,7 +574,9 @@ def check_prediction_file(out: Path, n_rows: int, columns: list[str] | None, tem
     assert numbers[bad].isna().all().all()
     good = numbers[~bad]
     assert np.isfinite(good.to_numpy(dtype=float)).all()
-    assert (good["log10_sigma25_lo"] <= good["log10_sigma25"] + 1e-9).all() and (good["log10_sigma25"] <= good["log10_sigma25_hi"] + 1e-9).all()
+    assert (good["log10_sigma25_lo"] <= good["log10_sigma25"] + 1e-9).all() and (
+        good["log10_sigma25"] <= good["log10_sigma25_hi"] + 1e-9
+    ).all()
     assert (res.loc[~bad, "normalized_composition"].astype(str).str.len() > 0).all()
     if temperature:
         assert "log10_sigma_T" in res
@@ -367,9 +585,8 @@ def check_prediction_file(out: Path, n_rows: int, columns: list[str] | None, tem
 
 @pytest.fixture(scope="module")
 def fuzz_model(small_model_dir):
-    from nce.models.nce_model import NCEModel
 
-    return NCEModel.load(small_model_dir)
+    return model_io.load(small_model_dir)
 
 
 def run_predict_file(model, data: bytes, suffix: str, out_suffix: str, overrides, strict, chunk_rows):
@@ -388,7 +605,11 @@ def run_predict_file(model, data: bytes, suffix: str, out_suffix: str, overrides
             event("UserError")
             outcome = exc
         else:
-            event("valid file" + (" with row errors" if outcome["errors"] else "") + (" and usable rows" if outcome["rows"] > outcome["errors"] else ""))
+            event(
+                "valid file"
+                + (" with row errors" if outcome["errors"] else "")
+                + (" and usable rows" if outcome["rows"] > outcome["errors"] else "")
+            )
         left = sorted(p.name for p in folder.iterdir() if p.name != inp.name)
         if isinstance(outcome, UserError):
             assert left == [], left  # no partial output, no temporary file
@@ -400,15 +621,29 @@ def run_predict_file(model, data: bytes, suffix: str, out_suffix: str, overrides
         raise
 
 
-overrides_st = st.one_of(st.just({}), st.just({}), st.builds(lambda t: {"temperature_C": t}, st.floats(-500, 5000)),
-                         st.sampled_from([{"route": "ball_mill"}, {"state": "glass_ceramic", "heat_treatment_C": 250.0}]))
+overrides_st = st.one_of(
+    st.just({}),
+    st.just({}),
+    st.builds(lambda t: {"temperature_C": t}, st.floats(-500, 5000)),
+    st.sampled_from([{"route": "ball_mill"}, {"state": "glass_ceramic", "heat_treatment_C": 250.0}]),
+)
 
 
 @settings(max_examples=900, **FUZZ)
-@given(csv_inputs(), st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]), st.sampled_from(["\n", "\r\n"]), st.booleans(),
-       st.sets(st.integers(0, 5), max_size=2), st.sampled_from([".csv", ".parquet"]), overrides_st, st.booleans(), st.integers(1, 4))
-def test_predict_file_well_formed_csv_with_hostile_cells(fuzz_model, table, quoting, newline, bom, blank_after, out_suffix,
-                                                          overrides, strict, chunk_rows):
+@given(
+    csv_inputs(),
+    st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+    st.sets(st.integers(0, 5), max_size=2),
+    st.sampled_from([".csv", ".parquet"]),
+    overrides_st,
+    st.booleans(),
+    st.integers(1, 4),
+)
+def test_predict_file_well_formed_csv_with_hostile_cells(
+    fuzz_model, table, quoting, newline, bom, blank_after, out_suffix, overrides, strict, chunk_rows
+):
     columns, rows = table
     data, blanks = write_csv(columns, rows, quoting, newline, bom, blank_after)
     outcome, out, folder = run_predict_file(fuzz_model, data, ".csv", out_suffix, overrides, strict, chunk_rows)
@@ -428,7 +663,9 @@ def test_predict_file_well_formed_csv_with_hostile_cells(fuzz_model, table, quot
             return
         assert outcome["rows"] == n_rows
         kept_columns = [c for c in columns if c]  # pandas names an empty header 'Unnamed: k'
-        res = check_prediction_file(out, n_rows, kept_columns, "temperature_C" in columns or "temperature_C" in overrides)
+        res = check_prediction_file(
+            out, n_rows, kept_columns, "temperature_C" in columns or "temperature_C" in overrides
+        )
         if strict:
             assert outcome["errors"] == 0
         # every composition cell is kept as written (pandas reads its NA words as empty)
@@ -450,9 +687,11 @@ def damaged_csv(draw) -> bytes:
         pos = draw(st.integers(0, len(data)))
         op = draw(st.integers(0, 4))
         if op == 0:
-            data[pos:pos] = draw(st.sampled_from([b'"', b",", b"\n", b"\r", b"\x00", b"\xff\xfe", b"\xe9", b",,,,", b'"a""b', b"\\"]))
+            data[pos:pos] = draw(
+                st.sampled_from([b'"', b",", b"\n", b"\r", b"\x00", b"\xff\xfe", b"\xe9", b",,,,", b'"a""b', b"\\"])
+            )
         elif op == 1:
-            del data[pos:pos + draw(st.integers(1, 5))]
+            del data[pos : pos + draw(st.integers(1, 5))]
         elif op == 2:
             data = data[:pos]  # truncated file
         elif op == 3:
@@ -479,10 +718,10 @@ def test_predict_file_damaged_csv(fuzz_model, data, out_suffix, chunk_rows):
 def typed_column(kind: str, n: int, draw):
     values = {
         "str": st.one_of(composition_cells, st.none()),
-        "int": st.one_of(st.integers(-2**63, 2**63 - 1), st.none()),
+        "int": st.one_of(st.integers(-(2**63), 2**63 - 1), st.none()),
         "float": st.floats(allow_nan=True, allow_infinity=True),
         "bool": st.one_of(st.booleans(), st.none()),
-        "binary": st.one_of(st.binary(max_size=10), st.just("70Li2S-30P2S5".encode())),
+        "binary": st.one_of(st.binary(max_size=10), st.just(b"70Li2S-30P2S5")),
         "list": st.lists(st.integers(0, 9), max_size=3),
     }[kind]
     return [draw(values) for _ in range(n)]
@@ -495,7 +734,11 @@ def parquet_inputs(draw):
 
     n = draw(st.integers(1, 6))
     columns = {"composition": draw(st.sampled_from(["str", "str", "int", "float", "bool", "binary", "list"]))}
-    for name in draw(st.lists(st.sampled_from(["temperature_C", "heat_treatment_C", "route", "state", "note"]), unique=True, max_size=3)):
+    for name in draw(
+        st.lists(
+            st.sampled_from(["temperature_C", "heat_treatment_C", "route", "state", "note"]), unique=True, max_size=3
+        )
+    ):
         columns[name] = draw(st.sampled_from(["str", "int", "float", "bool", "list"]))
     data = {name: typed_column(kind, n, draw) for name, kind in columns.items()}
     buffer = io.BytesIO()
@@ -536,7 +779,9 @@ def test_predict_reader_bugs_found_by_fuzzing(fuzz_model, tmp_path):
     assert read_output(out)["error"].tolist() == ["", "empty composition", ""]
     (tmp_path / "cr.csv").write_text('composition,note\r\nLi3PS4,"a\rb"\r\n')  # the CR split the output row before
     assert predict_file(fuzz_model, tmp_path / "cr.csv", out)["rows"] == 1 and len(read_output(out)) == 1
-    (tmp_path / "drift.csv").write_text("composition,temperature_C\nLi3PS4,25\nLi3PS4,hot\n")  # pyarrow traceback before
+    (tmp_path / "drift.csv").write_text(
+        "composition,temperature_C\nLi3PS4,25\nLi3PS4,hot\n"
+    )  # pyarrow traceback before
     counts = predict_file(fuzz_model, tmp_path / "drift.csv", tmp_path / "out.parquet", chunk_rows=1)
     assert counts == {"rows": 2, "errors": 1}
     with pytest.raises(UserError, match="is a folder"):
@@ -591,7 +836,18 @@ def test_cli_suggest_space_on_generated_text(small_model_dir, mlflow_store, text
 
     folder = Path(tempfile.mkdtemp(prefix="nce-cli-suggest-"))
     try:
-        args = ["suggest", "--space", text, "--n", "2", "--model", str(small_model_dir), "--output", str(folder / "next.csv"), "--quiet"]
+        args = [
+            "suggest",
+            "--space",
+            text,
+            "--n",
+            "2",
+            "--model",
+            str(small_model_dir),
+            "--output",
+            str(folder / "next.csv"),
+            "--quiet",
+        ]
         for option, value in (("--constraint", constraint), ("--state", states), ("--heat-treatment-C", heat)):
             if value is not None:
                 args += [option, value]
@@ -610,15 +866,39 @@ def test_cli_suggest_space_on_generated_text(small_model_dir, mlflow_store, text
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.mark.parametrize("args,message", [
-    (["train", "--params", '{"n_estimators": "x"}'], "n_estimators must be a whole number"),  # a traceback after featurizing before
-    (["train", "--params", '{"learning_rate": NaN}'], "learning_rate must be a number"),
-    (["train", "--params", '{"subsample": 2}'], "subsample is a fraction"),
-    (["train", "--params", '{"loss": "hinge"}'], "loss must be one of"),
-    (["evaluate", "--params", '{"colour": 1}'], "unknown setting 'colour'"),
-    (["tune", "--featurizer-params", '{"max_rows_per_table": "abc"}'], "max_rows_per_table must be a whole number"),
-    (["train", "--featurizer-params", '{"submodel_params": 3}'], "submodel_params must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        # the estimators' own parameter constraints, named by the option (a traceback after featurizing before)
+        (
+            ["train", "--params", '{"n_estimators": "x"}'],
+            "--params: The 'n_estimators' parameter of ConformalGBMRegressor must be an int",
+        ),
+        (
+            ["train", "--params", '{"learning_rate": NaN}'],
+            "'learning_rate' parameter of ConformalGBMRegressor must be a float in the range (0.0, inf). Got nan",
+        ),
+        (
+            ["train", "--params", '{"subsample": 2}'],
+            "'subsample' parameter of ConformalGBMRegressor must be a float in the range (0.0, 1.0]",
+        ),
+        (["train", "--params", '{"loss": "hinge"}'], "'loss' parameter of ConformalGBMRegressor must be a str among"),
+        (["evaluate", "--params", '{"colour": 1}'], "--params: unknown setting 'colour'"),
+        (
+            ["tune", "--params", '{"max_depth": 0}'],
+            "'max_depth' parameter of ConformalGBMRegressor must be an int in the range [1, inf)",
+        ),
+        (
+            ["tune", "--featurizer-params", '{"max_rows_per_table": "abc"}'],
+            "--featurizer-params: The 'max_rows_per_table' parameter",
+        ),
+        (
+            ["train", "--featurizer-params", '{"submodel_params": 3}'],
+            "'submodel_params' parameter of GlassFeaturizer must be an instance of 'dict'",
+        ),
+        (["train", "--featurizer-params", '{"submodel_params": {"depth": 3}}'], "unknown sub-model setting 'depth'"),
+    ],
+)
 def test_bad_settings_are_one_line_errors_before_any_work(args, message, mlflow_store):
     from typer.testing import CliRunner
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -172,8 +171,38 @@ def test_electronic_risk_fractions():
 # --- contract --------------------------------------------------------------------------------
 
 
-ELEMENTS = ["Li", "Na", "K", "Ag", "Cu", "H", "Mg", "Zn", "Si", "Ge", "P", "B", "Al", "Ga",
-            "As", "Sb", "Te", "V", "W", "Mo", "Bi", "Fe", "O", "S", "Se", "N", "F", "Cl", "Br", "I"]
+ELEMENTS = [
+    "Li",
+    "Na",
+    "K",
+    "Ag",
+    "Cu",
+    "H",
+    "Mg",
+    "Zn",
+    "Si",
+    "Ge",
+    "P",
+    "B",
+    "Al",
+    "Ga",
+    "As",
+    "Sb",
+    "Te",
+    "V",
+    "W",
+    "Mo",
+    "Bi",
+    "Fe",
+    "O",
+    "S",
+    "Se",
+    "N",
+    "F",
+    "Cl",
+    "Br",
+    "I",
+]
 
 
 def random_atoms(n: int, seed: int = 0) -> pd.DataFrame:

@@ -16,22 +16,26 @@ import glassnet  # noqa: E402
 
 def _ids(elements):
     # one test glass: KOD 1 / GLASNO 10, Li0.2 O0.5 B0.3
-    return pd.DataFrame({"dedup_index": [7], "KOD": [1], "GLASNO": [10], **{e: [v] for e, v in zip(elements, (0.2, 0.5, 0.3, 0.0))}})
+    return pd.DataFrame(
+        {"dedup_index": [7], "KOD": [1], "GLASNO": [10], **{e: [v] for e, v in zip(elements, (0.2, 0.5, 0.3, 0.0))}}
+    )
 
 
 def test_exclusion_removes_test_glasses_and_same_compositions_only():
     elements = ["Li", "O", "B", "Na"]
     ids = _ids(elements)
-    table = pd.DataFrame({
-        "KOD": [1, 2, 3, 4, 5],
-        "GLASNO": [10, 20, 30, 40, 50],
-        # the test glass itself; same composition to 3 decimals (other paper, in atomic %);
-        # 0.0004 away (rounds equal); 0.002 away (a different glass); a sodium glass
-        "Li": [0.2, 20.0, 0.2004, 0.202, 0.0],
-        "O": [0.5, 50.0, 0.4996, 0.498, 0.5],
-        "B": [0.3, 30.0, 0.3, 0.3, 0.3],
-        "Na": [0.0, 0.0, 0.0, 0.0, 0.2],
-    })
+    table = pd.DataFrame(
+        {
+            "KOD": [1, 2, 3, 4, 5],
+            "GLASNO": [10, 20, 30, 40, 50],
+            # the test glass itself; same composition to 3 decimals (other paper, in atomic %);
+            # 0.0004 away (rounds equal); 0.002 away (a different glass); a sodium glass
+            "Li": [0.2, 20.0, 0.2004, 0.202, 0.0],
+            "O": [0.5, 50.0, 0.4996, 0.498, 0.5],
+            "B": [0.3, 30.0, 0.3, 0.3, 0.3],
+            "Na": [0.0, 0.0, 0.0, 0.0, 0.2],
+        }
+    )
     excluded = glassnet.exclusion_mask(table, ids, elements)
     assert excluded.tolist() == [True, True, True, False, False]
 

@@ -13,8 +13,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: folder -> (package, layer); a module may import its own layer and the layers below it.
-LAYERS = {"data": ("nce.data", 0), "featurize": ("nce.featurize", 1), "models": ("nce.models", 2),
-          "pipelines": ("nce.pipelines", 3), "nce_api": ("nce", 4)}
+LAYERS = {
+    "data": ("nce.data", 0),
+    "featurize": ("nce.featurize", 1),
+    "models": ("nce.models", 2),
+    "pipelines": ("nce.pipelines", 3),
+    "nce_api": ("nce", 4),
+}
 
 
 def layer_of(module: str) -> int | None:

@@ -46,8 +46,20 @@ def test_a_killed_study_keeps_its_finished_trials_and_resumes(tmp_path):
 
     store = tmp_path / "mlruns"
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    args = nce_command("tune", "--n-trials", 3, "--study-name", "killed", "--storage", storage, "--max-rows", 400,
-                       "--featurizer-params", json.dumps(SMALL_FEATURIZER), "--quiet")
+    args = nce_command(
+        "tune",
+        "--n-trials",
+        3,
+        "--study-name",
+        "killed",
+        "--storage",
+        storage,
+        "--max-rows",
+        400,
+        "--featurizer-params",
+        json.dumps(SMALL_FEATURIZER),
+        "--quiet",
+    )
 
     def trials():
         try:
@@ -59,7 +71,9 @@ def test_a_killed_study_keeps_its_finished_trials_and_resumes(tmp_path):
         states = [t.state for t in trials()]
         return states.count(optuna.trial.TrialState.COMPLETE) >= 1 and states[-1] == optuna.trial.TrialState.RUNNING
 
-    worker = subprocess.Popen(args, env=nce_env(store), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        args, env=nce_env(store), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     _wait_for(mid_study, 240, worker, "a finished trial and a running one")
     _kill(worker)
     before = trials()
@@ -76,10 +90,18 @@ def test_a_killed_study_keeps_its_finished_trials_and_resumes(tmp_path):
     assert all(complete[n] == done[n] for n in done)  # the finished trials are kept as they were
     assert len(after) == len(before) + 3 - len(done)  # only the missing trials were run
     assert all(n not in complete for n in killed)  # the killed trial never counts as finished
-    assert json.loads((store / "best_params_killed.json").read_text()) == optuna.load_study(study_name="killed", storage=storage).best_params
+    assert (
+        json.loads((store / "best_params_killed.json").read_text())
+        == optuna.load_study(study_name="killed", storage=storage).best_params
+    )
     runs = mlflow.MlflowClient(tracking_uri=f"sqlite:///{store / 'mlflow.db'}").search_runs(
-        [mlflow.MlflowClient(tracking_uri=f"sqlite:///{store / 'mlflow.db'}").get_experiment_by_name("nce").experiment_id],
-        filter_string="tags.mlflow.runName = 'tune killed'")
+        [
+            mlflow.MlflowClient(tracking_uri=f"sqlite:///{store / 'mlflow.db'}")
+            .get_experiment_by_name("nce")
+            .experiment_id
+        ],
+        filter_string="tags.mlflow.runName = 'tune killed'",
+    )
     assert sorted(run.info.status for run in runs) == ["FINISHED", "RUNNING"]  # the killed parent run is not FINISHED
 
 
@@ -98,12 +120,22 @@ def test_a_killed_train_leaves_the_champion_and_its_run_unfinished(champion_stor
     known = {r.info.run_id for r in client.search_runs([experiment])}
 
     def new_run():
-        runs = [r for r in client.search_runs([experiment], filter_string="tags.mlflow.runName = 'train'") if r.info.run_id not in known]
+        runs = [
+            r
+            for r in client.search_runs([experiment], filter_string="tags.mlflow.runName = 'train'")
+            if r.info.run_id not in known
+        ]
         return runs[0] if runs else None
 
     # a new champion would be registered at the end: kill it while it fits (the run exists, no model yet)
-    train = subprocess.Popen(nce_command(*small_train_args(measurements_csv)), env=nce_env(champion_store), cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    train = subprocess.Popen(
+        nce_command(*small_train_args(measurements_csv)),
+        env=nce_env(champion_store),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     run = _wait_for(new_run, 240, train, "the train run to start")
     time.sleep(1.0)  # into featurizing and fitting
     _kill(train)
@@ -112,8 +144,14 @@ def test_a_killed_train_leaves_the_champion_and_its_run_unfinished(champion_stor
     assert client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS).version == champion.version
     assert {v.version for v in client.search_model_versions(f"name = '{REGISTERED_MODEL}'")} == versions
     # and the store still serves the champion
-    r = subprocess.run(nce_command("predict", "70Li2S-30P2S5", "--quiet"), env=nce_env(champion_store), cwd=tmp_path,
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        nce_command("predict", "70Li2S-30P2S5", "--quiet"),
+        env=nce_env(champion_store),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0 and "70Li2S-30P2S5" in r.stdout, r.stderr[-2000:]
 
 
@@ -205,8 +243,13 @@ build.write_tables(tables, build.CurationLog(), directory=folder)
 
 def test_a_killed_build_leaves_the_shipped_tables_intact_and_the_next_build_cleans_up(processed_copy, tmp_path):
     shipped = _snapshot(processed_copy)
-    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(processed_copy)], cwd=tmp_path,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(processed_copy)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert writer.stdout.readline().strip() == "half written", writer.stderr.read()[-3000:]
     _kill(writer)
     leftovers = [p for p in processed_copy.iterdir() if p.name not in shipped]
@@ -226,14 +269,26 @@ def test_a_killed_predict_leaves_the_previous_output_whole(small_model_dir, tmp_
     """SIGKILL while streaming chunks: the old output file stays as it was (the new one is
     only renamed over it when complete)."""
     inp = tmp_path / "many.csv"
-    pd.DataFrame({"composition": ["70Li2S-30P2S5", "Li3PS4", "50Li2O-50SiO2", "Xx2O"] * 100_000}).to_csv(inp, index=False)
+    pd.DataFrame({"composition": ["70Li2S-30P2S5", "Li3PS4", "50Li2O-50SiO2", "Xx2O"] * 100_000}).to_csv(
+        inp, index=False
+    )
     out = tmp_path / "out.csv"
     out.write_text("composition,log10_sigma25\n70Li2S-30P2S5,-4.0\n")
     previous = out.read_bytes()
-    predict = subprocess.Popen(nce_command("predict", "--input", inp, "--output", out, "--model", small_model_dir, "--quiet"),
-                               env=nce_env(tmp_path / "mlruns"), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    partial = _wait_for(lambda: [p for p in tmp_path.glob(".out.csv.*.tmp") if p.stat().st_size > 0], 240, predict,
-                        "the first chunk to be written")
+    predict = subprocess.Popen(
+        nce_command("predict", "--input", inp, "--output", out, "--model", small_model_dir, "--quiet"),
+        env=nce_env(tmp_path / "mlruns"),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    partial = _wait_for(
+        lambda: [p for p in tmp_path.glob(".out.csv.*.tmp") if p.stat().st_size > 0],
+        240,
+        predict,
+        "the first chunk to be written",
+    )
     _kill(predict)
     assert out.read_bytes() == previous
     assert partial[0].stat().st_size > 0  # the half-written file was a temporary one beside it

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from nce.data.extra import ExtraDataError, measurement_rows
-from nce.data.literature import LITERATURE_CSV, load_literature, literature_summary
+from nce.data.literature import LITERATURE_CSV, literature_summary, load_literature
 from nce.data.schema import ROUTES, STATES
 from nce.models import io
 from nce.models.processing import OFFSET_FEATURES, ProcessingOffsetModel, offset_features
@@ -68,11 +68,13 @@ def _synthetic(n_per_state=12, seed=0):
     """Glass-ceramics sit +1 decade above the glass, milled amorphous solids +0.3."""
     rng = np.random.default_rng(seed)
     states = ["glass"] * n_per_state + ["glass_ceramic"] * n_per_state + ["amorphous"] * n_per_state
-    frame = pd.DataFrame({
-        "route": ["melt_quench" if s != "amorphous" else "ball_mill" for s in states],
-        "state": states,
-        "heat_treatment_C": [np.nan if s != "glass_ceramic" else 300.0 for s in states],
-    })
+    frame = pd.DataFrame(
+        {
+            "route": ["melt_quench" if s != "amorphous" else "ball_mill" for s in states],
+            "state": states,
+            "heat_treatment_C": [np.nan if s != "glass_ceramic" else 300.0 for s in states],
+        }
+    )
     truth = np.select([frame["state"] == "glass_ceramic", frame["state"] == "amorphous"], [1.0, 0.3], 0.0)
     X = offset_features(frame, np.full(len(frame), 480.0), np.ones(len(frame)))
     return frame, X, truth + rng.normal(scale=0.1, size=len(frame))
@@ -83,8 +85,13 @@ def test_offset_model_learns_state_offsets_and_leaves_the_glass_alone(method):
     frame, X, y = _synthetic()
     combos = (frame["route"] + "/" + frame["state"]).to_numpy()
     model = ProcessingOffsetModel(method).fit(X, y, route_state=combos)
-    query = pd.DataFrame({"route": ["melt_quench", "melt_quench", "ball_mill"], "state": ["glass", "glass_ceramic", "amorphous"],
-                          "heat_treatment_C": [np.nan, 300.0, np.nan]})
+    query = pd.DataFrame(
+        {
+            "route": ["melt_quench", "melt_quench", "ball_mill"],
+            "state": ["glass", "glass_ceramic", "amorphous"],
+            "heat_treatment_C": [np.nan, 300.0, np.nan],
+        }
+    )
     mean, std = model.predict(offset_features(query, np.full(3, 480.0), np.ones(3)), return_std=True)
     assert mean[0] == 0.0 and std[0] == 0.0  # the default glass is never moved
     assert mean[1] == pytest.approx(1.0, abs=0.25) and mean[2] == pytest.approx(0.3, abs=0.25)
@@ -94,7 +101,11 @@ def test_offset_model_learns_state_offsets_and_leaves_the_glass_alone(method):
 def test_gp_offset_is_uncertain_where_it_has_no_data_and_round_trips_json(tmp_path):
     frame, X, y = _synthetic()
     model = ProcessingOffsetModel("gp").fit(X, y, route_state=(frame["route"] + "/" + frame["state"]).to_numpy())
-    seen = offset_features(pd.DataFrame({"route": ["melt_quench"], "state": ["glass_ceramic"], "heat_treatment_C": [300.0]}), [480.0], [1.0])
+    seen = offset_features(
+        pd.DataFrame({"route": ["melt_quench"], "state": ["glass_ceramic"], "heat_treatment_C": [300.0]}),
+        [480.0],
+        [1.0],
+    )
     unseen = offset_features(pd.DataFrame({"route": ["sputter"], "state": ["crystalline"]}), [480.0], [0.0])
     _, std_seen = model.predict(seen, return_std=True)
     _, std_unseen = model.predict(unseen, return_std=True)

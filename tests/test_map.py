@@ -21,13 +21,16 @@ def scatter_of(ax):
     return dots
 
 
-@pytest.mark.parametrize("text, message", [
-    ("Li2S", "needs 2 or 3 components"),
-    ("Li2S-P2S5-LiI-GeS2", "has 4"),
-    ("Li2S-Xx2O", "component 'Xx2O'"),
-    ("70Li2S-30P2S5", "bare formula"),
-    ("Li2S-Li2S", "repeat"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Li2S", "needs 2 or 3 components"),
+        ("Li2S-P2S5-LiI-GeS2", "has 4"),
+        ("Li2S-Xx2O", "component 'Xx2O'"),
+        ("70Li2S-30P2S5", "bare formula"),
+        ("Li2S-Li2S", "repeat"),
+    ],
+)
 def test_bad_systems_are_one_line_errors(text, message, tmp_path):
     result = CliRunner().invoke(app, ["map", text, "--model", str(tmp_path), "--quiet"])
     assert result.exit_code == 2, result.output
@@ -35,12 +38,15 @@ def test_bad_systems_are_one_line_errors(text, message, tmp_path):
     assert len(result.output.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("options, message", [
-    (["--metric", "conductivity"], "unknown metric"),
-    (["--temperature-C", "-300"], "--temperature-C -300"),
-    (["--step", "3"], "--step must divide 100"),
-    (["--output", "/nonexistent-folder/m.png"], "output folder does not exist"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--metric", "conductivity"], "unknown metric"),
+        (["--temperature-C", "-300"], "--temperature-C -300"),
+        (["--step", "3"], "--step must divide 100"),
+        (["--output", "/nonexistent-folder/m.png"], "output folder does not exist"),
+    ],
+)
 def test_bad_map_options_fail_before_the_model_loads(options, message, tmp_path):
     result = CliRunner().invoke(app, ["map", "Li2S-P2S5", *options, "--model", str(tmp_path), "--quiet"])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
@@ -101,7 +107,9 @@ def test_binary_map_cli_writes_the_figure_and_reports_the_numbers(small_model_di
 def test_ternary_map_values_band_and_temperature(small_model_dir, tmp_path, drawn):
     res = run_map("Li2S-P2S5-LiI", output=tmp_path / "t.png", model_uri=small_model_dir, step=5.0)
     grid, measured = res["grid"], res["measured"]
-    assert len(grid) == 231 and (grid["lo"] <= grid["value"] + 1e-9).all() and (grid["value"] <= grid["hi"] + 1e-9).all()
+    assert (
+        len(grid) == 231 and (grid["lo"] <= grid["value"] + 1e-9).all() and (grid["value"] <= grid["hi"] + 1e-9).all()
+    )
     assert grid["in_domain"].dtype == bool and len(measured) >= 15
     # the heat map: titled with the counts it shows, measured dots on the prediction's colour scale
     assert_png(tmp_path / "t.png")

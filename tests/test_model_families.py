@@ -27,7 +27,9 @@ HGB = {**SMALL_MODEL, "backend": "sklearn"}
 def test_nce_model_is_a_scikit_learn_estimator(small_model_dir):
     model = io.load(small_model_dir)
     params = model.get_params()
-    assert {"featurizer", "regressor", "domain", "processing", "regressor__max_depth", "featurizer__physics"} <= set(params)
+    assert {"featurizer", "regressor", "domain", "processing", "regressor__max_depth", "featurizer__physics"} <= set(
+        params
+    )
     other = clone(model).set_params(regressor__max_depth=3, regressor__backend="sklearn")
     assert other.regressor.max_depth == 3 and model.regressor.max_depth != 3
     assert not hasattr(other, "models_")  # a clone is unfitted
@@ -38,8 +40,20 @@ def test_the_sklearn_family_end_to_end_on_the_command_line(tmp_path, measurement
     """train -> registered model (saved without pickle) -> nce predict, with one --params key."""
     store = tmp_path / "mlruns"
     env = nce_env(store)
-    train = ["train", "--extra-data", measurements_csv, "--only-extra", "--params", json.dumps(HGB), "--no-cv",
-             "--featurizer-params", json.dumps(SMALL_FEATURIZER), "--quiet", "--output", str(tmp_path / "hgb")]
+    train = [
+        "train",
+        "--extra-data",
+        measurements_csv,
+        "--only-extra",
+        "--params",
+        json.dumps(HGB),
+        "--no-cv",
+        "--featurizer-params",
+        json.dumps(SMALL_FEATURIZER),
+        "--quiet",
+        "--output",
+        str(tmp_path / "hgb"),
+    ]
     r = subprocess.run(nce_command(*train), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     saved = json.loads((tmp_path / "hgb" / "regressors" / "log10_sigma25" / "model.json").read_text())
@@ -47,12 +61,20 @@ def test_the_sklearn_family_end_to_end_on_the_command_line(tmp_path, measurement
     assert (tmp_path / "hgb" / "regressors" / "log10_sigma25" / "models.skops").is_file()
     assert not list((tmp_path / "hgb" / "regressors").rglob("*.ubj"))  # skops files, not xgboost's
     out = tmp_path / "pred.csv"
-    r = subprocess.run(nce_command("predict", "70Li2S-30P2S5", "Li2.9PO3.3N0.46", "--output", out, "--quiet"),
-                       env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        nce_command("predict", "70Li2S-30P2S5", "Li2.9PO3.3N0.46", "--output", out, "--quiet"),
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     pred = pd.read_csv(out)
     assert np.isfinite(pred["log10_sigma25"]).all()
-    assert (pred["log10_sigma25_lo"] <= pred["log10_sigma25"]).all() and (pred["log10_sigma25"] <= pred["log10_sigma25_hi"]).all()
+    assert (pred["log10_sigma25_lo"] <= pred["log10_sigma25"]).all() and (
+        pred["log10_sigma25"] <= pred["log10_sigma25_hi"]
+    ).all()
     loaded = io.load(tmp_path / "hgb", expect=NCEModel)
     assert loaded.regressor.backend == "sklearn"
     direct = loaded.predict_table(pd.DataFrame({"composition": ["70Li2S-30P2S5"]}))
@@ -60,13 +82,24 @@ def test_the_sklearn_family_end_to_end_on_the_command_line(tmp_path, measurement
 
 
 def test_the_sklearn_family_in_evaluate_and_tune(mlflow_store, tmp_path):
-    result = run_evaluation(("publication",), models=["nce_xgb", "nce_sklearn_hgb", "random_forest"], max_rows=700,
-                            model_params=SMALL_MODEL, featurizer_params=SMALL_FEATURIZER)
+    result = run_evaluation(
+        ("publication",),
+        models=["nce_xgb", "nce_sklearn_hgb", "random_forest"],
+        max_rows=700,
+        model_params=SMALL_MODEL,
+        featurizer_params=SMALL_FEATURIZER,
+    )
     summary = result["summary"].query("slice == 'all' and target == 'log10_sigma25'").set_index("model")
     assert set(summary.index) == {"nce_xgb", "nce_sklearn_hgb", "random_forest"}
     assert summary.loc["nce_sklearn_hgb", "n"] == summary.loc["nce_xgb", "n"] == summary.loc["random_forest", "n"]
     assert 0.5 < summary.loc["nce_sklearn_hgb", "coverage"] <= 1.0
-    tuned = tune(n_trials=1, study_name="hgb", storage=f"sqlite:///{tmp_path / 'o.db'}", featurizer_params=SMALL_FEATURIZER,
-                 max_rows=700, params={"backend": "sklearn", "n_jobs": 1})
+    tuned = tune(
+        n_trials=1,
+        study_name="hgb",
+        storage=f"sqlite:///{tmp_path / 'o.db'}",
+        featurizer_params=SMALL_FEATURIZER,
+        max_rows=700,
+        params={"backend": "sklearn", "n_jobs": 1},
+    )
     assert tuned["best_params"]["backend"] == "sklearn"
     assert np.isfinite(tuned["held_out_fold_mae"])

@@ -17,7 +17,9 @@ from nce.models import io
 from nce.models.io import SELF_CHECKSUM, ModelFileError, _meta_digest
 from nce.pipelines.predict import load_model_folder, predict_frame
 
-FRAME = pd.DataFrame({"composition": ["70Li2S-30P2S5", "Li3PS4", "50Li2O-50SiO2"], "temperature_C": [25.0, 80.0, 300.0]})
+FRAME = pd.DataFrame(
+    {"composition": ["70Li2S-30P2S5", "Li3PS4", "50Li2O-50SiO2"], "temperature_C": [25.0, 80.0, 300.0]}
+)
 
 
 @pytest.fixture()
@@ -69,7 +71,9 @@ def _truncate(path):
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
 
 
-@pytest.mark.parametrize("damage", [_flip_middle_byte, _truncate, lambda p: p.unlink()], ids=["flipped", "truncated", "deleted"])
+@pytest.mark.parametrize(
+    "damage", [_flip_middle_byte, _truncate, lambda p: p.unlink()], ids=["flipped", "truncated", "deleted"]
+)
 def test_a_damaged_ubj_or_json_file_is_refused(model_copy, damage):
     targets = [f for f in _model_files(model_copy, "*.ubj") + _model_files(model_copy, "*.json") if f != "model.json"]
     assert len(targets) >= 6  # two conformal models, their JSON, the featurizer and its sub-models
@@ -161,7 +165,14 @@ def test_an_mlflow_model_whose_run_records_other_data_is_refused(small_model_dir
 
 def test_the_command_line_refuses_a_tampered_model_in_one_line(model_copy, tmp_path):
     _flip_middle_byte(model_copy / "regressors" / "log10_sigma25" / "point.ubj")
-    r = subprocess.run([sys.executable, "-m", "nce.cli", "predict", "70Li2S-30P2S5", "--model", str(model_copy), "--quiet"],
-                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    r = subprocess.run(
+        [sys.executable, "-m", "nce.cli", "predict", "70Li2S-30P2S5", "--model", str(model_copy), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines() == ["error: model file regressors/log10_sigma25/point.ubj is missing or altered (checksum mismatch)"]
+    assert r.stderr.strip().splitlines() == [
+        "error: model file regressors/log10_sigma25/point.ubj is missing or altered (checksum mismatch)"
+    ]

@@ -148,9 +148,7 @@ def test_processing_one_hot_defaults_and_heat_treatment_ratio():
     assert out.loc[1, "route_melt_quench"] == 1 and out.loc[1, "state_amorphous"] == 1
     assert out.loc[2, "route_melt_quench"] == 1 and out.loc[2, "state_glass"] == 1
     assert out.loc[3, "route_melt_quench"] == 1
-    one_hot = out.filter(like="route_").sum(axis=1).tolist() + out.filter(like="state_").sum(
-        axis=1
-    ).tolist()
+    one_hot = out.filter(like="route_").sum(axis=1).tolist() + out.filter(like="state_").sum(axis=1).tolist()
     assert one_hot == [1.0] * 8
     assert out.loc[0, "heat_treatment_C"] == pytest.approx(226.85)
     assert out.loc[0, "heat_treatment_over_Tg"] == pytest.approx(1.0)  # 500 K / 500 K

@@ -19,20 +19,44 @@ def run(*args, **kw):
 
 
 def test_predict_prints_every_column_for_the_design_examples(small_model_dir):
-    r = run("predict", "70Li2S-30P2S5", "80(0.7Li2S-0.3P2S5)-20LiI", "Li2.9PO3.3N0.46", "--model", small_model_dir, "--quiet")
+    r = run(
+        "predict",
+        "70Li2S-30P2S5",
+        "80(0.7Li2S-0.3P2S5)-20LiI",
+        "Li2.9PO3.3N0.46",
+        "--model",
+        small_model_dir,
+        "--quiet",
+    )
     assert r.returncode == 0, r.stderr
-    for text in ("70Li2S-30P2S5", "56Li2S-24P2S5-20LiI", "Li2.9PO3.3N0.46", *[c for c in OUTPUT_COLUMNS if c != "log10_sigma_T"]):
+    for text in (
+        "70Li2S-30P2S5",
+        "56Li2S-24P2S5-20LiI",
+        "Li2.9PO3.3N0.46",
+        *[c for c in OUTPUT_COLUMNS if c != "log10_sigma_T"],
+    ):
         assert text in r.stdout
 
 
 def test_predict_file_keeps_rows_and_reports_errors(small_model_dir, tmp_path):
     inp = tmp_path / "in.csv"
-    pd.DataFrame({
-        "composition": ["70Li2S-30P2S5", "", "Xx2O", "(Li2S)70 (P2S5", "-5Li2S-105P2S5", "Li3PS4", "Li3PS4", "Li3PS4"],
-        "state": ["glass", "glass", "glass", "glass", "glass", "melted", "glass", "glass"],
-        "temperature_C": [100, 25, 25, 25, 25, 25, -300, 25],
-        "sample_id": list("abcdefgh"),
-    }).to_csv(inp, index=False)
+    pd.DataFrame(
+        {
+            "composition": [
+                "70Li2S-30P2S5",
+                "",
+                "Xx2O",
+                "(Li2S)70 (P2S5",
+                "-5Li2S-105P2S5",
+                "Li3PS4",
+                "Li3PS4",
+                "Li3PS4",
+            ],
+            "state": ["glass", "glass", "glass", "glass", "glass", "melted", "glass", "glass"],
+            "temperature_C": [100, 25, 25, 25, 25, 25, -300, 25],
+            "sample_id": list("abcdefgh"),
+        }
+    ).to_csv(inp, index=False)
     out = tmp_path / "out.csv"
     r = run("predict", "--input", inp, "--output", out, "--model", small_model_dir, "--quiet")
     assert r.returncode == 0, r.stderr
@@ -58,11 +82,14 @@ def test_strict_mode_fails_on_a_bad_row_and_writes_nothing(small_model_dir, tmp_
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("args,message", [
-    (["predict"], "give compositions"),
-    (["predict", "--input", "/nonexistent.csv"], "not found"),
-    (["predict", "70Li2S-30P2S5", "--model", "/nonexistent_model"], "cannot load model"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["predict"], "give compositions"),
+        (["predict", "--input", "/nonexistent.csv"], "not found"),
+        (["predict", "70Li2S-30P2S5", "--model", "/nonexistent_model"], "cannot load model"),
+    ],
+)
 def test_user_errors_are_one_line(args, message, tmp_path):
     r = run(*args, cwd=tmp_path)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
@@ -91,7 +118,6 @@ def test_neighbors_lists_measured_glasses(small_model_dir):
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_streaming_in_chunks_matches_one_pass(small_model_dir, tmp_path, suffix):
-    from nce.models.nce_model import NCEModel
     from nce.pipelines.predict import predict_file, predict_frame
 
     model = io.load(small_model_dir)
@@ -108,7 +134,6 @@ def test_streaming_in_chunks_matches_one_pass(small_model_dir, tmp_path, suffix)
 
 
 def test_streaming_strict_stops_and_leaves_nothing(small_model_dir, tmp_path):
-    from nce.models.nce_model import NCEModel
     from nce.pipelines.errors import UserError
     from nce.pipelines.predict import predict_file
 
@@ -120,11 +145,15 @@ def test_streaming_strict_stops_and_leaves_nothing(small_model_dir, tmp_path):
 
 
 def test_unknown_route_and_bad_heat_treatment_are_row_errors(small_model_dir):
-    from nce.models.nce_model import NCEModel
     from nce.pipelines.predict import predict_frame
 
-    frame = pd.DataFrame({"composition": ["70Li2S-30P2S5"] * 3, "route": ["teleport", "ball_mill", ""],
-                          "heat_treatment_C": [None, "hot", 250.0]})
+    frame = pd.DataFrame(
+        {
+            "composition": ["70Li2S-30P2S5"] * 3,
+            "route": ["teleport", "ball_mill", ""],
+            "heat_treatment_C": [None, "hot", 250.0],
+        }
+    )
     out = predict_frame(io.load(small_model_dir), frame)
     assert "unknown route 'teleport'" in out.loc[0, "error"]
     assert "heat_treatment_C 'hot' is not a number" in out.loc[1, "error"]

@@ -8,9 +8,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from nce.models import io
 from nce.cli import app
-from nce.models.nce_model import NCEModel
+from nce.models import io
 from nce.pipelines.predict import predict_frame
 from nce.pipelines.train import processing_rows
 
@@ -46,7 +45,9 @@ def test_glass_ceramic_and_milling_change_the_prediction(processing_model):
 def test_unseen_processing_is_out_of_domain_and_wide(processing_model):
     model = io.load(processing_model)
     glass = predict_frame(model, _query()).iloc[0]
-    sputtered_ceramic = predict_frame(model, _query(route="sputter", state="glass_ceramic", heat_treatment_C=500.0)).iloc[0]
+    sputtered_ceramic = predict_frame(
+        model, _query(route="sputter", state="glass_ceramic", heat_treatment_C=500.0)
+    ).iloc[0]
     crystal = predict_frame(model, _query(route="other", state="crystalline")).iloc[0]
     assert not sputtered_ceramic["in_domain"] and not crystal["in_domain"]  # no training rows of either kind
     # the lower side (the upper stops at 1 S/cm): at least a decade wider than the glass's
@@ -57,7 +58,11 @@ def test_unseen_processing_is_out_of_domain_and_wide(processing_model):
 def test_saved_processing_model_predicts_the_same(processing_model, small_model_dir):
     fitted = io.load(small_model_dir).fit_processing(processing_rows())
     q = _query(state="glass_ceramic", heat_treatment_C=300.0)
-    np.testing.assert_allclose(predict_frame(io.load(processing_model), q)["log10_sigma25"], predict_frame(fitted, q)["log10_sigma25"], atol=1e-9)
+    np.testing.assert_allclose(
+        predict_frame(io.load(processing_model), q)["log10_sigma25"],
+        predict_frame(fitted, q)["log10_sigma25"],
+        atol=1e-9,
+    )
 
 
 def test_users_glass_ceramic_rows_move_their_system(small_model_dir, tmp_path):
@@ -68,8 +73,16 @@ def test_users_glass_ceramic_rows_move_their_system(small_model_dir, tmp_path):
     before = predict_frame(base, query).iloc[0]
     target = before["log10_sigma25"] + 2.0
     path = tmp_path / "lab.csv"
-    pd.DataFrame({"composition": system, "state": "glass_ceramic", "heat_treatment_C": 280.0, "temperature_C": 25.0,
-                  "sigma_S_cm": 10.0 ** target, "citation": "our lab 2026"}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "composition": system,
+            "state": "glass_ceramic",
+            "heat_treatment_C": 280.0,
+            "temperature_C": 25.0,
+            "sigma_S_cm": 10.0**target,
+            "citation": "our lab 2026",
+        }
+    ).to_csv(path, index=False)
     after = predict_frame(io.load(small_model_dir).fit_processing(processing_rows(path)), query).iloc[0]
     assert abs(after["log10_sigma25"] - target) < abs(before["log10_sigma25"] - target) - 0.5
 
@@ -80,7 +93,9 @@ def test_cli_predict_with_processing_flags(processing_model, tmp_path):
     runner = CliRunner()
     args = ["predict", "70Li2S-30P2S5", "--model", str(processing_model), "--quiet", "--output"]
     glass = runner.invoke(app, [*args, str(tmp_path / "glass.csv")])
-    ceramic = runner.invoke(app, [*args, str(tmp_path / "ceramic.csv"), "--state", "glass_ceramic", "--heat-treatment-C", "300"])
+    ceramic = runner.invoke(
+        app, [*args, str(tmp_path / "ceramic.csv"), "--state", "glass_ceramic", "--heat-treatment-C", "300"]
+    )
     assert glass.exit_code == 0 and ceramic.exit_code == 0, glass.output + ceramic.output
     g = pd.read_csv(tmp_path / "glass.csv").iloc[0]
     c = pd.read_csv(tmp_path / "ceramic.csv").iloc[0]

@@ -22,6 +22,7 @@ from nce.models.property_models import (
     publication_fold,
 )
 
+
 def _refuse(*args, **kwargs):
     raise AssertionError("a model file was unpickled")
 
@@ -165,9 +166,7 @@ def test_publication_fold_is_deterministic_and_type_blind():
 
 
 def test_submodels_train_save_load(tmp_path):
-    sub = PropertySubmodels.train(
-        max_rows_per_table=200, params={"n_estimators": 10, "n_jobs": 1}, n_folds=3
-    )
+    sub = PropertySubmodels.train(max_rows_per_table=200, params={"n_estimators": 10, "n_jobs": 1}, n_folds=3)
     assert sub.targets == list(PROPERTY_TABLES) and sub.has_folds
     atoms = pd.DataFrame({"Li": [0.25], "P": [0.125], "S": [0.625]})
     before = sub.predict(atoms, fold=np.array([1]))

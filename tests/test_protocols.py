@@ -1,6 +1,5 @@
 """Evaluation protocols keep groups on one side and the temporal split looks forward."""
 
-import numpy as np
 import pandas as pd
 
 from nce.pipelines.metrics import regression_metrics
@@ -8,16 +7,18 @@ from nce.pipelines.protocols import chemical_system, family, groups_for, splits
 
 
 def _frame():
-    return pd.DataFrame({
-        "KOD": [1, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-        "year": [1980, 1980, 1985, 1990, 1995, 2000, 2005, 2010, 2015, 2020],
-        "Li": [0.3, 0.3, 0.0, 0.2, 0.1, 0.3, 0.0, 0.2, 0.3, 0.4],
-        "Na": [0.0, 0.0, 0.3, 0.0, 0.1, 0.0, 0.2, 0.0, 0.0, 0.0],
-        "P": [0.1, 0.1, 0.0, 0.1, 0.0, 0.1, 0.1, 0.1, 0.1, 0.1],
-        "Si": [0.0, 0.0, 0.2, 0.0, 0.2, 0.0, 0.1, 0.0, 0.0, 0.0],
-        "S": [0.6, 0.6, 0.0, 0.0, 0.0, 0.6, 0.0, 0.7, 0.6, 0.5],
-        "O": [0.0, 0.0, 0.5, 0.7, 0.6, 0.0, 0.6, 0.0, 0.0, 0.0],
-    })
+    return pd.DataFrame(
+        {
+            "KOD": [1, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+            "year": [1980, 1980, 1985, 1990, 1995, 2000, 2005, 2010, 2015, 2020],
+            "Li": [0.3, 0.3, 0.0, 0.2, 0.1, 0.3, 0.0, 0.2, 0.3, 0.4],
+            "Na": [0.0, 0.0, 0.3, 0.0, 0.1, 0.0, 0.2, 0.0, 0.0, 0.0],
+            "P": [0.1, 0.1, 0.0, 0.1, 0.0, 0.1, 0.1, 0.1, 0.1, 0.1],
+            "Si": [0.0, 0.0, 0.2, 0.0, 0.2, 0.0, 0.1, 0.0, 0.0, 0.0],
+            "S": [0.6, 0.6, 0.0, 0.0, 0.0, 0.6, 0.0, 0.7, 0.6, 0.5],
+            "O": [0.0, 0.0, 0.5, 0.7, 0.6, 0.0, 0.6, 0.0, 0.0, 0.0],
+        }
+    )
 
 
 def test_family_and_system_labels():
@@ -36,7 +37,7 @@ def test_groups_never_straddle_a_split():
 
 def test_temporal_split_tests_the_newest_publications():
     f = _frame()
-    (train, test), = list(splits(f, "temporal"))
+    ((train, test),) = list(splits(f, "temporal"))
     assert f["year"].iloc[test].min() > f["year"].iloc[train].max()
 
 

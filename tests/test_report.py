@@ -11,14 +11,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import chromium_page
 import pytest
 
-import chromium_page
-
 NCE = [sys.executable, "-m", "nce.cli"]
-FIGURES = 12  # without a campaign: dataset, families, 2 parity, 2 residuals, calibration, 2 importance, 2 SHAP, Wilkinson
+FIGURES = (
+    12  # without a campaign: dataset, families, 2 parity, 2 residuals, calibration, 2 importance, 2 SHAP, Wilkinson
+)
 
-needs_chromium = pytest.mark.skipif(not chromium_page.available(), reason="chromium is not installed (apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(
+    not chromium_page.available(), reason="chromium is not installed (apt-get install chromium)"
+)
 
 
 def run(*args, env=None):
@@ -42,9 +45,11 @@ def store(tmp_path, monkeypatch):
 @needs_chromium
 def test_the_chromium_check_catches_broken_images_and_console_errors(tmp_path):
     page = tmp_path / "broken.html"
-    page.write_text('<!DOCTYPE html><html><head><title>t</title></head><body><section>s</section>'
-                    '<img src="data:image/png;base64,AAAA"><img src="missing.png">'
-                    '<script>console.error("boom"); undefinedFunction();</script></body></html>')
+    page.write_text(
+        "<!DOCTYPE html><html><head><title>t</title></head><body><section>s</section>"
+        '<img src="data:image/png;base64,AAAA"><img src="missing.png">'
+        '<script>console.error("boom"); undefinedFunction();</script></body></html>'
+    )
     result = chromium_page.load_page(page)
     assert result["images"] == 2 and result["loaded"] == 0
     assert any("boom" in e for e in result["errors"])
@@ -74,8 +79,15 @@ def test_report_renders_with_every_image_and_logs_one_mlflow_run(small_model_dir
     assert page["errors"] == []
     assert page["images"] == FIGURES and page["loaded"] == FIGURES
     assert page["sections"] == 7
-    for heading in ("Dataset", "Parity", "Calibration", "Residuals by chemical family", "Feature importance and SHAP",
-                    "Ea against 1/(Tg m)", "Active-learning campaign"):
+    for heading in (
+        "Dataset",
+        "Parity",
+        "Calibration",
+        "Residuals by chemical family",
+        "Feature importance and SHAP",
+        "Ea against 1/(Tg m)",
+        "Active-learning campaign",
+    ):
         assert heading in page["text"]
 
     # one MLflow run named report holding the same figures and the page
@@ -94,7 +106,18 @@ def test_report_renders_with_every_image_and_logs_one_mlflow_run(small_model_dir
 @needs_chromium
 def test_report_shows_the_latest_suggest_campaign(small_model_dir, store, tmp_path):
     for n in (3, 4):  # two rounds of the same space; the latest has 4 suggestions
-        r = run("suggest", "--space", "Li2S:60-80,P2S5:20-40", "--n", n, "--model", small_model_dir, "--quiet", "--output", tmp_path / f"s{n}.csv")
+        r = run(
+            "suggest",
+            "--space",
+            "Li2S:60-80,P2S5:20-40",
+            "--n",
+            n,
+            "--model",
+            small_model_dir,
+            "--quiet",
+            "--output",
+            tmp_path / f"s{n}.csv",
+        )
         assert r.returncode == 0, r.stderr
     out = tmp_path / "report.html"
     r = run("report", "--model", small_model_dir, "--sample", 300, "--folds", 2, "--output", out)
@@ -113,9 +136,12 @@ def test_report_bad_options_are_one_line_errors(tmp_path):
 
     from nce.cli import app
 
-    for args, message in ((["--sample", "10"], "--sample must be at least 50"), (["--folds", "1"], "--folds must be at least 2"),
-                          (["--output", str(tmp_path / "nowhere" / "r.html")], "output folder does not exist"),
-                          (["--model", str(tmp_path)], "holds no NCE model")):
+    for args, message in (
+        (["--sample", "10"], "--sample must be at least 50"),
+        (["--folds", "1"], "--folds must be at least 2"),
+        (["--output", str(tmp_path / "nowhere" / "r.html")], "output folder does not exist"),
+        (["--model", str(tmp_path)], "holds no NCE model"),
+    ):
         result = CliRunner().invoke(app, ["report", *args, "--quiet"])
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1

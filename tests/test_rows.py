@@ -29,11 +29,19 @@ SPACE = "Li2S:60-80,P2S5:20-40"
 # --------------------------------------------------------------------------- the rules themselves
 
 
-@pytest.mark.parametrize(("text", "word"), [
-    ("Melt-quench", "melt_quench"), ("MELT_QUENCH", "melt_quench"), (" melt quench ", "melt_quench"),
-    ("melt\u2013quench", "melt_quench"), ("Ball mill", "ball_mill"), ("GLASS", "glass"),
-    ("Glass-Ceramic", "glass_ceramic"), ("amorphous  ceramic", "amorphous_ceramic"),
-])
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("Melt-quench", "melt_quench"),
+        ("MELT_QUENCH", "melt_quench"),
+        (" melt quench ", "melt_quench"),
+        ("melt\u2013quench", "melt_quench"),
+        ("Ball mill", "ball_mill"),
+        ("GLASS", "glass"),
+        ("Glass-Ceramic", "glass_ceramic"),
+        ("amorphous  ceramic", "amorphous_ceramic"),
+    ],
+)
 def test_words_are_read_one_way(text, word):
     column = "route" if word in ROUTES else "state"
     assert check_word(text, column) == (word, "")
@@ -82,13 +90,26 @@ def _featurize_error(**cells) -> str:
     return ""
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("route", "Melt-quench"), ("route", "MELT_QUENCH"), ("route", " ball mill "), ("route", "teleport"),
-    ("route", 3), ("state", "GLASS"), ("state", "Glass-ceramic"), ("state", "molten"), ("state", "glassy"),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("route", "Melt-quench"),
+        ("route", "MELT_QUENCH"),
+        ("route", " ball mill "),
+        ("route", "teleport"),
+        ("route", 3),
+        ("state", "GLASS"),
+        ("state", "Glass-ceramic"),
+        ("state", "molten"),
+        ("state", "glassy"),
+    ],
+)
 def test_words_are_accepted_or_refused_identically(column, value):
-    predict, extra, featurize = _predict_error(**{column: value}), _extra_error(**{column: value}), \
-        _featurize_error(**{column: value})
+    predict, extra, featurize = (
+        _predict_error(**{column: value}),
+        _extra_error(**{column: value}),
+        _featurize_error(**{column: value}),
+    )
     assert predict == extra == featurize  # the same message, or '' in all three
     choices = ROUTES if column == "route" else STATES
     accepted = isinstance(value, str) and check_word(value, column)[0] in choices
@@ -112,8 +133,14 @@ def test_words_are_accepted_or_refused_identically(column, value):
 
 
 def test_predict_gives_the_model_the_canonical_words():
-    frame = pd.DataFrame({"composition": ["Li3PS4", "Li3PS4"], "route": ["Ball-Mill", None],
-                          "state": ["GLASS", "Amorphous Ceramic"], "heat_treatment_C": ["250", ""]})
+    frame = pd.DataFrame(
+        {
+            "composition": ["Li3PS4", "Li3PS4"],
+            "route": ["Ball-Mill", None],
+            "state": ["GLASS", "Amorphous Ceramic"],
+            "heat_treatment_C": ["250", ""],
+        }
+    )
     _, errors, processing = _row_errors(frame)
     assert errors == ["", ""]
     assert processing["route"].tolist() == ["ball_mill", "melt_quench"]
@@ -122,8 +149,30 @@ def test_predict_gives_the_model_the_canonical_words():
 
 
 @pytest.mark.parametrize("column", ["temperature_C", "heat_treatment_C"])
-@pytest.mark.parametrize("value", [-300, -273.15, -151, -150, -1, 0, 25, 1000, 1000.5, 1600, 1601, 3000, 5000,
-                                   "1e400", "inf", "-inf", "hot", "nan", True])
+@pytest.mark.parametrize(
+    "value",
+    [
+        -300,
+        -273.15,
+        -151,
+        -150,
+        -1,
+        0,
+        25,
+        1000,
+        1000.5,
+        1600,
+        1601,
+        3000,
+        5000,
+        "1e400",
+        "inf",
+        "-inf",
+        "hot",
+        "nan",
+        True,
+    ],
+)
 def test_a_value_is_in_range_for_predict_exactly_when_it_is_for_extra_data(column, value):
     predict, extra = _predict_error(**{column: value}), _extra_error(**{column: value})
     assert predict == extra
@@ -142,10 +191,20 @@ def test_a_value_is_in_range_for_predict_exactly_when_it_is_for_extra_data(colum
         assert predict.endswith("is not a number")
 
 
-@pytest.mark.parametrize(("column", "value", "ok"), [
-    ("sigma_S_cm", 1e-4, True), ("sigma_S_cm", 10.0, True), ("sigma_S_cm", 50.0, False), ("sigma_S_cm", 0.0, False),
-    ("Ea_eV", 0.35, True), ("Ea_eV", 3.0, True), ("Ea_eV", 0.0, False), ("Ea_eV", -0.2, False), ("Ea_eV", 7.0, False),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "ok"),
+    [
+        ("sigma_S_cm", 1e-4, True),
+        ("sigma_S_cm", 10.0, True),
+        ("sigma_S_cm", 50.0, False),
+        ("sigma_S_cm", 0.0, False),
+        ("Ea_eV", 0.35, True),
+        ("Ea_eV", 3.0, True),
+        ("Ea_eV", 0.0, False),
+        ("Ea_eV", -0.2, False),
+        ("Ea_eV", 7.0, False),
+    ],
+)
 def test_measurement_ranges(column, value, ok):
     error = _extra_error(**{column: value})
     assert (error == "") == ok
@@ -155,14 +214,20 @@ def test_measurement_ranges(column, value, ok):
 # --------------------------------------------------------------------------- numeric options
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["predict", "70Li2S-30P2S5", "--temperature-C", "nan"], "error: --temperature-C nan is not a number"),
-    (["predict", "70Li2S-30P2S5", "--temperature-C", "inf"], "error: --temperature-C inf is not a number"),
-    (["predict", "70Li2S-30P2S5", "--heat-treatment-C", "nan"], "error: --heat-treatment-C nan is not a number"),
-    (["predict", "70Li2S-30P2S5", "--temperature-C", "-300"], "error: --temperature-C -300 outside [-150, 1000] degC"),
-    (["map", "Li2S-P2S5", "--temperature-C", "nan"], "error: --temperature-C nan is not a number"),
-    (["suggest", "--space", SPACE, "--temperature-C", "-inf"], "error: --temperature-C -inf is not a number"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["predict", "70Li2S-30P2S5", "--temperature-C", "nan"], "error: --temperature-C nan is not a number"),
+        (["predict", "70Li2S-30P2S5", "--temperature-C", "inf"], "error: --temperature-C inf is not a number"),
+        (["predict", "70Li2S-30P2S5", "--heat-treatment-C", "nan"], "error: --heat-treatment-C nan is not a number"),
+        (
+            ["predict", "70Li2S-30P2S5", "--temperature-C", "-300"],
+            "error: --temperature-C -300 outside [-150, 1000] degC",
+        ),
+        (["map", "Li2S-P2S5", "--temperature-C", "nan"], "error: --temperature-C nan is not a number"),
+        (["suggest", "--space", SPACE, "--temperature-C", "-inf"], "error: --temperature-C -inf is not a number"),
+    ],
+)
 def test_nan_in_a_numeric_option_is_a_one_line_error(args, message, tmp_path):
     """Exit 2 before any model loads (the model folder here holds none)."""
     from nce.cli import app
@@ -191,9 +256,14 @@ def test_check_option():
 # --------------------------------------------------------------------------- any cell at all
 
 cells = st.one_of(
-    st.none(), st.text(max_size=12), st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**400, 10**400),
-    st.booleans(), st.sampled_from([*ROUTES, *STATES, "Melt-quench", "GLASS", "nan", "inf", " 25 ", "1e400", pd.NA]),
-    st.lists(st.integers(), max_size=2), st.binary(max_size=4),
+    st.none(),
+    st.text(max_size=12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**400), 10**400),
+    st.booleans(),
+    st.sampled_from([*ROUTES, *STATES, "Melt-quench", "GLASS", "nan", "inf", " 25 ", "1e400", pd.NA]),
+    st.lists(st.integers(), max_size=2),
+    st.binary(max_size=4),
 )
 
 
@@ -203,7 +273,7 @@ def test_any_cell_gives_an_nce_error_or_a_canonical_value(records):
     frame = pd.DataFrame(records, columns=list(COLUMNS), dtype=object, index=[f"r{i}" for i in range(len(records))])
     checked = check_rows(frame)  # never raises for a cell's value
     assert len(checked.errors) == len(frame)
-    for (label, row), error in zip(checked.values.iterrows(), checked.errors):
+    for (_, row), error in zip(checked.values.iterrows(), checked.errors):
         assert "\n" not in error and len(error) <= 400
         if not error:
             assert row["route"] in ROUTES and row["state"] in STATES

@@ -56,9 +56,27 @@ def mlflow_server(tmp_path_factory):
     log = root / "server.log"
     env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'backend.db'}",
-         "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=root)
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{root / 'backend.db'}",
+            "--artifacts-destination",
+            str(root / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        cwd=root,
+    )
     try:
         _wait_http(f"http://127.0.0.1:{port}/health", server, log)
         yield {"uri": f"http://127.0.0.1:{port}", "artifacts": root / "artifacts"}
@@ -71,7 +89,9 @@ def mlflow_server(tmp_path_factory):
 
 
 def _pg_bin() -> Path | None:
-    found = shutil.which("pg_ctl") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)), None)
+    found = shutil.which("pg_ctl") or next(
+        iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)), None
+    )
     return Path(os.path.realpath(found)).parent if found else None
 
 
@@ -92,9 +112,24 @@ def _start_postgres(bindir: Path):
     r = run(bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
     if r.returncode != 0:
         raise RuntimeError(f"initdb failed: {r.stderr[-500:]}")
-    r = run(bindir / "pg_ctl", "-D", data, "-o", f"-h 127.0.0.1 -p {port} -k {folder}", "-l", folder / "log", "-w", "-t", "60", "start")
+    r = run(
+        bindir / "pg_ctl",
+        "-D",
+        data,
+        "-o",
+        f"-h 127.0.0.1 -p {port} -k {folder}",
+        "-l",
+        folder / "log",
+        "-w",
+        "-t",
+        "60",
+        "start",
+    )
     if r.returncode != 0:
-        raise RuntimeError(f"pg_ctl start failed: {r.stderr[-500:]} {(folder / 'log').read_text()[-500:] if (folder / 'log').exists() else ''}")
+        raise RuntimeError(
+            f"pg_ctl start failed: {r.stderr[-500:]} "
+            f"{(folder / 'log').read_text()[-500:] if (folder / 'log').exists() else ''}"
+        )
 
     def stop():
         run(bindir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
@@ -132,7 +167,14 @@ def _client(uri: str):
 def test_train_predict_and_suggest_through_an_mlflow_server(mlflow_server, measurements_csv, tmp_path):
     local = tmp_path / "mlruns"  # must stay unused: everything goes to the server
     env = nce_env(local, MLFLOW_TRACKING_URI=mlflow_server["uri"])
-    r = subprocess.run(nce_command(*small_train_args(measurements_csv)), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        nce_command(*small_train_args(measurements_csv)),
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "-> alias champion" in r.stdout
 
@@ -140,21 +182,37 @@ def test_train_predict_and_suggest_through_an_mlflow_server(mlflow_server, measu
     champion = client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS)
     run = client.get_run(champion.run_id)
     assert run.info.status == "FINISHED" and run.data.tags["data_hash"]
-    assert any(Path(p).is_file() for p in glob.glob(str(mlflow_server["artifacts"] / "**" / "model.json"), recursive=True))
+    assert any(
+        Path(p).is_file() for p in glob.glob(str(mlflow_server["artifacts"] / "**" / "model.json"), recursive=True)
+    )
 
-    r = subprocess.run(nce_command("predict", "70Li2S-30P2S5", "Li3PS4", "--quiet"), env=env, cwd=tmp_path,
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        nce_command("predict", "70Li2S-30P2S5", "Li3PS4", "--quiet"),
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "70Li2S-30P2S5" in r.stdout and "Li3PS4" in r.stdout
 
     out = tmp_path / "next.csv"
-    r = subprocess.run(nce_command("suggest", "--space", "Li2S:60-80,P2S5:20-40,LiI:0-30", "--n", 3, "--output", out, "--quiet"),
-                       env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        nce_command("suggest", "--space", "Li2S:60-80,P2S5:20-40,LiI:0-30", "--n", 3, "--output", out, "--quiet"),
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     suggestions = pd.read_csv(out)
     assert len(suggestions) == 3 and suggestions["log10_sigma25"].notna().all()
     experiment = client.get_experiment_by_name(EXPERIMENT).experiment_id
-    assert client.search_runs([experiment], filter_string="tags.mlflow.runName = 'suggest'")[0].info.status == "FINISHED"
+    assert (
+        client.search_runs([experiment], filter_string="tags.mlflow.runName = 'suggest'")[0].info.status == "FINISHED"
+    )
     assert not (local / "mlflow.db").exists()
 
 
@@ -162,17 +220,42 @@ def test_two_tune_workers_share_one_study(mlflow_server, optuna_storage, tmp_pat
     import optuna
 
     kind, storage = optuna_storage
-    args = ["tune", "--n-trials", 4, "--study-name", "team", "--storage", storage, "--max-rows", 300,
-            "--featurizer-params", json.dumps(SMALL_FEATURIZER), "--quiet"]
-    workers = [subprocess.Popen(nce_command(*args), env=nce_env(tmp_path / f"worker{k}", MLFLOW_TRACKING_URI=mlflow_server["uri"]),
-                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in range(2)]
+    args = [
+        "tune",
+        "--n-trials",
+        4,
+        "--study-name",
+        "team",
+        "--storage",
+        storage,
+        "--max-rows",
+        300,
+        "--featurizer-params",
+        json.dumps(SMALL_FEATURIZER),
+        "--quiet",
+    ]
+    workers = [
+        subprocess.Popen(
+            nce_command(*args),
+            env=nce_env(tmp_path / f"worker{k}", MLFLOW_TRACKING_URI=mlflow_server["uri"]),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(2)
+    ]
     outputs = [w.communicate(timeout=600) for w in workers]
     for w, (out, err) in zip(workers, outputs):
         assert w.returncode == 0, err[-3000:]
         assert "study team:" in out
 
-    loaded = optuna.load_study(study_name="team", storage=storage if kind == "postgresql" else
-                               optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(storage)))
+    loaded = optuna.load_study(
+        study_name="team",
+        storage=storage
+        if kind == "postgresql"
+        else optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(storage)),
+    )
     complete = [t for t in loaded.trials if t.state == optuna.trial.TrialState.COMPLETE]
     # each worker stops once the study holds 4 finished trials; one running elsewhere then still finishes
     assert 4 <= len(complete) <= 5, [t.state for t in loaded.trials]

@@ -10,10 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from nce.models import io
 from nce.cli import app
 from nce.featurize import parse_composition
-from nce.models.nce_model import NCEModel
+from nce.models import io
 from nce.pipelines.search_space import SpaceError, build_space, parse_space
 from nce.pipelines.suggest import hypervolume_2d, select_batch, suggest
 
@@ -22,7 +21,14 @@ SPACE = "Li2S:60-80,P2S5:20-40,LiI:0-30"
 
 @st.composite
 def spaces(draw):
-    formulas = draw(st.lists(st.sampled_from(["Li2S", "P2S5", "LiI", "SiS2", "Li2O", "B2O3", "GeS2", "LiCl"]), min_size=2, max_size=4, unique=True))
+    formulas = draw(
+        st.lists(
+            st.sampled_from(["Li2S", "P2S5", "LiI", "SiS2", "Li2O", "B2O3", "GeS2", "LiCl"]),
+            min_size=2,
+            max_size=4,
+            unique=True,
+        )
+    )
     lows = [draw(st.integers(0, 30)) for _ in formulas]
     highs = [lo + draw(st.integers(0, 70)) for lo in lows]
     highs = [min(h, 100) for h in highs]
@@ -129,14 +135,27 @@ def small_model(small_model_dir):
 def test_suggest_respects_the_space_and_skips_measured(small_model, tmp_path):
     space = build_space(SPACE, "LiI <= 0.5*Li2S")
     first = suggest(small_model, space, n=6, seed=1)
-    assert len(first) == 6 and set(first.columns) >= {"composition", "normalized_composition", "log10_sigma25", "log10_sigma25_lo",
-                                                       "log10_sigma25_hi", "Ea_eV", "Ea_eV_lo", "Ea_eV_hi", "acquisition", "reason", "in_domain"}
+    assert len(first) == 6 and set(first.columns) >= {
+        "composition",
+        "normalized_composition",
+        "log10_sigma25",
+        "log10_sigma25_lo",
+        "log10_sigma25_hi",
+        "Ea_eV",
+        "Ea_eV_lo",
+        "Ea_eV_hi",
+        "acquisition",
+        "reason",
+        "in_domain",
+    }
     mol = pd.DataFrame([parse_composition(c).components for c in first["composition"]]).fillna(0.0)
     assert np.allclose(mol.sum(axis=1), 100) and (mol["LiI"] <= 0.5 * mol["Li2S"] + 1e-6).all()
     assert mol["Li2S"].between(60, 80).all() and mol["P2S5"].between(20, 40).all() and mol["LiI"].between(0, 30).all()
     # measure the whole first batch: none of it may come back, and the belief moves
     measured = tmp_path / "measured.csv"
-    pd.DataFrame({"composition": first["composition"], "temperature_C": 25.0, "sigma_S_cm": 10 ** (first["log10_sigma25"] - 2.0)}).to_csv(measured, index=False)
+    pd.DataFrame(
+        {"composition": first["composition"], "temperature_C": 25.0, "sigma_S_cm": 10 ** (first["log10_sigma25"] - 2.0)}
+    ).to_csv(measured, index=False)
     from nce.data.extra import load_extra
 
     rows = load_extra(measured).rows
@@ -177,7 +196,9 @@ def test_a_suggestion_round_is_an_mlflow_run_with_its_table(small_model_dir, mlf
     result = run_suggest(space_of("Li2O:20-50,B2O3:50-80"), n=3, model_uri=str(small_model_dir))
     run = mlflow.get_run(result["run_id"])
     assert run.info.status == "FINISHED" and run.data.params["space"] == "Li2O:20-50,B2O3:50-80"
-    local = mlflow.artifacts.download_artifacts(run_id=result["run_id"], artifact_path="suggest", dst_path=str(tmp_path))
+    local = mlflow.artifacts.download_artifacts(
+        run_id=result["run_id"], artifact_path="suggest", dst_path=str(tmp_path)
+    )
     logged = pd.read_csv(f"{local}/suggestions.csv")
     assert logged["composition"].tolist() == result["table"]["composition"].tolist()
     assert '"model_uri"' in open(f"{local}/model.json").read()
@@ -185,8 +206,21 @@ def test_a_suggestion_round_is_an_mlflow_run_with_its_table(small_model_dir, mlf
 
 def test_cli_writes_the_suggestions_file(small_model_dir, mlflow_store, tmp_path):
     out = tmp_path / "next.csv"
-    result = CliRunner().invoke(app, ["suggest", "--space", "Li2O:20-50,B2O3:50-80", "--n", "4", "--model", str(small_model_dir),
-                                      "--output", str(out), "--quiet"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "suggest",
+            "--space",
+            "Li2O:20-50,B2O3:50-80",
+            "--n",
+            "4",
+            "--model",
+            str(small_model_dir),
+            "--output",
+            str(out),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     assert len(table) == 4 and table["composition"].str.fullmatch(r"[\d.]+Li2O-[\d.]+B2O3|[\d.]+B2O3-[\d.]+Li2O").all()
