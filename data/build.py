@@ -9,6 +9,7 @@ table and the count of every curation rule; ``--check`` rebuilds in memory and c
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable
@@ -324,7 +325,36 @@ def write_tables(tables: dict[str, pd.DataFrame], log: CurationLog, directory: P
     return manifest
 
 
-def check_tables(tables: dict[str, pd.DataFrame], directory: Path = PROCESSED_DIR) -> dict[str, bool]:
-    """Compare rebuilt tables with the shipped manifest's content hashes."""
+#: Columns fitted by least squares (MYEGA): their last printed digit can differ between machines
+#: and library builds (on one machine 10 of 20,610 fits, by 1e-6 relative, sat on a rounding edge
+#: of the 6 printed digits), so ``--check`` compares them within :data:`FIT_RTOL`; every other
+#: column and table must be identical.
+FITTED_COLUMNS = {"viscosity": ("Tg_K", "fragility_m", "fit_rmse_decades")}
+FIT_RTOL = 1e-5
+
+
+def check_tables(tables: dict[str, pd.DataFrame], directory: Path = PROCESSED_DIR) -> dict[str, str]:
+    """Compare rebuilt tables with the shipped ones: ``identical`` (content hash), a note when
+    only fitted values differ in their last digit (within :data:`FIT_RTOL`), else ``DIFFERS``."""
     shipped = json.loads((directory / "MANIFEST.json").read_text())["tables"]
-    return {name: shipped.get(name, {}).get("sha256") == content_hash(to_csv_bytes(tables[name])) for name in TABLES}
+    verdicts = {}
+    for name in TABLES:
+        rebuilt = to_csv_bytes(tables[name])
+        if shipped.get(name, {}).get("sha256") == content_hash(rebuilt):
+            verdicts[name] = "identical"
+            continue
+        verdicts[name] = "DIFFERS"
+        fitted = list(FITTED_COLUMNS.get(name, ()))
+        if not fitted:
+            continue
+        old = pd.read_csv(table_path(name, directory), low_memory=False)
+        new = pd.read_csv(io.BytesIO(rebuilt), low_memory=False)
+        if old.shape != new.shape or list(old.columns) != list(new.columns):
+            continue
+        if old.drop(columns=fitted).to_csv(index=False) != new.drop(columns=fitted).to_csv(index=False):
+            continue
+        a, b = old[fitted].to_numpy(dtype=float), new[fitted].to_numpy(dtype=float)
+        if np.allclose(a, b, rtol=FIT_RTOL, atol=0.0, equal_nan=True):
+            n = int((~((a == b) | (np.isnan(a) & np.isnan(b)))).sum())
+            verdicts[name] = f"identical but the last digit of {n} fitted value(s) (within {FIT_RTOL:g} relative)"
+    return verdicts

@@ -202,3 +202,41 @@ def test_data_build_check_rebuilds_bit_for_bit():
         pytest.skip(result.stderr.strip())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "DIFFERS" not in result.stdout
+
+
+def test_check_tolerates_only_the_last_digit_of_fitted_values(tmp_path):
+    """--check: identical tables pass; a MYEGA fit off in its 6th digit passes with a note; a
+    fitted value off by 0.1 % or any other changed cell is DIFFERS."""
+    import json
+
+    from nce.data.build import check_tables
+    from nce.data.schema import TABLES, content_hash, gzip_bytes, table_path, to_csv_bytes
+
+    base = {name: pd.DataFrame({"KOD": [1, 2], "value": [1.0, 2.0]}) for name in TABLES}
+    base["viscosity"] = pd.DataFrame(
+        {
+            "KOD": [1, 2],
+            "Tg_K": [784.69551, 900.0],
+            "fragility_m": [30.0, 40.0],
+            "fit_rmse_decades": [0.01, 0.02],
+            "Si": [0.3, 0.3],
+        }
+    )
+    manifest = {"tables": {}}
+    for name, frame in base.items():
+        raw = to_csv_bytes(frame)
+        table_path(name, tmp_path).write_bytes(gzip_bytes(raw))
+        manifest["tables"][name] = {"sha256": content_hash(raw)}
+    (tmp_path / "MANIFEST.json").write_text(json.dumps(manifest))
+
+    def verdict(**changes):
+        tables = {name: frame.copy() for name, frame in base.items()}
+        for column, (row, value) in changes.items():
+            tables["viscosity"].loc[row, column] = value
+        return check_tables(tables, tmp_path)["viscosity"]
+
+    assert verdict() == "identical"
+    assert verdict(Tg_K=(0, 784.69549)).startswith("identical but the last digit of 1 fitted value")
+    assert verdict(Tg_K=(0, 785.5)) == "DIFFERS"
+    assert verdict(Si=(1, 0.31)) == "DIFFERS"
+    assert set(check_tables(base, tmp_path).values()) == {"identical"}
