@@ -113,7 +113,8 @@ def test_a_killed_train_leaves_the_champion_and_its_run_unfinished(champion_stor
 
     from nce.pipelines.tracking import CHAMPION_ALIAS, REGISTERED_MODEL
 
-    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{champion_store / 'mlflow.db'}")
+    uri = f"sqlite:///{champion_store / 'mlflow.db'}"
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)  # not the process-wide registry of earlier tests
     experiment = client.get_experiment_by_name("nce").experiment_id
     champion = client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS)
     versions = {v.version for v in client.search_model_versions(f"name = '{REGISTERED_MODEL}'")}

@@ -81,7 +81,9 @@ def test_the_sklearn_family_end_to_end_on_the_command_line(tmp_path, measurement
     assert direct["log10_sigma25"].iloc[0] == pred["log10_sigma25"].iloc[0]
 
 
-def test_the_sklearn_family_in_evaluate_and_tune(mlflow_store, tmp_path):
+def test_the_sklearn_family_in_evaluate_and_tune(tmp_path, monkeypatch):
+    monkeypatch.setenv("NCE_MLRUNS_DIR", str(tmp_path / "mlruns"))  # its own store: other tests count runs
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     result = run_evaluation(
         ("publication",),
         models=["nce_xgb", "nce_sklearn_hgb", "random_forest"],
