@@ -20,7 +20,7 @@ from nce.models.nce_model import TARGETS, NCEModel
 from nce.pipelines.errors import UserError
 from nce.pipelines.metrics import regression_metrics
 from nce.pipelines.protocols import PROTOCOLS, groups_for, splits
-from nce.pipelines.validation import frozen_features, out_of_fold
+from nce.pipelines.validation import featurizer_of, frozen_features, out_of_fold
 
 
 def default_models(nce: NCEModel, seed: int = 0) -> dict:
@@ -52,7 +52,7 @@ def cross_validate(
     prepared = {}
     for name, model in models.items():
         if isinstance(model, NCEModel):
-            key = repr(sorted(model.get_params()["featurizer"].get_params().items()))
+            key = repr(sorted(featurizer_of(model).get_params().items()))
             if key not in tables:
                 on_step(f"featurizing for {name} (sub-models cross-fitted by publication)")
                 tables[key] = frozen_features(model, frame)

@@ -27,7 +27,7 @@ import pandas as pd
 from nce.data.files import write_text_atomic
 from nce.models.nce_model import TARGETS
 from nce.pipelines.errors import UserError
-from nce.pipelines.validation import out_of_fold
+from nce.pipelines.validation import frozen_clone, out_of_fold
 
 DEFAULT_SAMPLE = 2000
 DEFAULT_FOLDS = 5
@@ -55,15 +55,13 @@ def oof_predictions(
     """Publication-grouped out-of-fold predictions and 90 % intervals of both targets,
     refitting a clone of the model (same settings, seeded) on the other folds' features ``X``
     (made by the model's fitted featurizer)."""
-    from sklearn.base import clone
-    from sklearn.frozen import FrozenEstimator
     from sklearn.model_selection import GroupKFold
 
     groups = frame["KOD"].astype(str).to_numpy()
     if len(np.unique(groups)) < n_folds:
         raise UserError(f"the sample holds {len(np.unique(groups))} publications, fewer than {n_folds} folds")
-    template = clone(model).set_params(featurizer=FrozenEstimator(model.featurizer_))
-    if "random_state" in template.get_params()["regressor"].get_params():
+    template = frozen_clone(model)
+    if template.regressor is not None and "random_state" in template.regressor.get_params():
         template.set_params(regressor__random_state=seed)
     folds = list(GroupKFold(n_folds).split(frame, groups=groups))
     return out_of_fold(template, frame, folds, TARGETS, groups=groups, features=X, on_fold=on_fold)
@@ -190,7 +188,7 @@ def run_report(
     if n_folds < 2:
         raise UserError("--folds must be at least 2")
     on_step(STEPS[0])
-    model = load_model(model_uri, on_step=lambda msg: on_step(f"{STEPS[0]}: {msg}", 0))
+    model = load_model(model_uri, on_step=lambda msg: on_step(f"{STEPS[0]}: {msg}", 0), register=True)
     data, _ = training_frame()
     fam_all = family(data)
     rows = data.sample(n=min(sample, len(data)), random_state=seed).sort_index()

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from nce.data.datasets import load_conductivity
 from nce.data.extra import load_extra
@@ -25,12 +24,12 @@ from nce.models import io
 from nce.models.conformal import ConformalGBMRegressor
 from nce.models.domain import ApplicabilityDomain
 from nce.models.featurizer import GlassFeaturizer
-from nce.models.nce_model import MEASUREMENT_FEATURES, TARGETS, NCEModel
+from nce.models.nce_model import TARGETS, NCEModel
 from nce.models.property_models import CompositionPropertyRegressor
 from nce.pipelines.errors import UserError
 from nce.pipelines.metrics import regression_metrics
 from nce.pipelines.submodels_cache import DEFAULT_FOLDS, cached_submodels
-from nce.pipelines.validation import out_of_fold
+from nce.pipelines.validation import frozen_clone, out_of_fold
 
 DEFAULT_SEED = 0
 #: ConformalGBMRegressor's own defaults (the settings benchmarks/RESULTS.md records); `nce tune`
@@ -164,14 +163,15 @@ def grouped_cv_metrics(
 ) -> tuple[dict, pd.DataFrame]:
     """Publication-grouped 5-fold CV of a clone of the fitted model, on its own (cross-fitted)
     training features."""
-    from sklearn.frozen import FrozenEstimator
     from sklearn.model_selection import GroupKFold
 
     folds = list(GroupKFold(5).split(frame, groups=frame["KOD"].to_numpy()))
-    template = clone(model).set_params(featurizer=FrozenEstimator(model.featurizer_))
-    features = model.train_features_.drop(columns=list(MEASUREMENT_FEATURES))
     oof = out_of_fold(
-        template, frame, folds, features=features, on_fold=lambda k: on_step(f"cross-validating: fold {k + 1}/5")
+        frozen_clone(model),
+        frame,
+        folds,
+        features=model.train_features_,
+        on_fold=lambda k: on_step(f"cross-validating: fold {k + 1}/5"),
     )
     metrics = {}
     for target in TARGETS:
@@ -278,3 +278,100 @@ def train(
         if register:
             result.update(serving.register_if_better(info.model_uri, run.info.run_id, result.get("metrics", {})))
     return result
+
+
+# --- the default model shipped with the package ------------------------------------------------
+
+#: Compositions and processing on which ``nce train --default-model --check`` compares a
+#: rebuilt default model with the shipped one.
+CHECK_PANEL = pd.DataFrame(
+    {
+        "composition": [
+            "70Li2S-30P2S5",
+            "80(0.7Li2S-0.3P2S5)-20LiI",
+            "Li2.9PO3.3N0.46",
+            "75Li2S-25P2S5",
+            "50Li2O-50SiO2",
+            "33Na2O-67SiO2",
+            "50AgI-50AgPO3",
+            "40Li2O-60P2O5",
+            "(LiI)0.3 ((Li2S)0.3 ((Ga2S3)0.1 (GeS2)0.9)0.7)0.7",
+            "70Li2S-30P2S5",
+        ],
+        "state": ["glass"] * 9 + ["glass_ceramic"],
+        "heat_treatment_C": [None] * 9 + [300.0],
+        "temperature_C": [25.0, 100.0, 25.0, -20.0, 300.0, 200.0, 25.0, 150.0, 60.0, 25.0],
+    }
+)
+#: Largest difference (decades, eV, K, or the columns' units) a rebuilt default model may
+#: show against the shipped one: training is seeded and single-machine deterministic, so
+#: this only allows for floating-point differences between machines and library builds.
+CHECK_TOLERANCE = 1e-3
+
+
+def build_default_model(output: Path | None = None, on_step: Callable[[str], None] = lambda _: None) -> Path:
+    """Train the default model (``make_model()``: default seed and settings, cached property
+    sub-models) on the embedded SciGlass rows plus the literature's processing rows, without
+    cross-validation or MLflow, and write it to ``output`` (default: the folder shipped with
+    the package, ``nce.models.DEFAULT_MODEL_DIR``), replacing the old folder only once the
+    new one is complete."""
+    import os
+    import shutil
+
+    import nce.models
+
+    output = Path(output) if output is not None else nce.models.DEFAULT_MODEL_DIR
+    frame, _ = training_frame()
+    model = make_model(on_step=on_step)
+    on_step("featurizing and fitting the default model")
+    model.fit(frame, data_hash=data_hash(frame))
+    on_step("fitting the processing offsets")
+    model.fit_processing(processing_rows())
+    output.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.new."))
+    try:
+        io.save(model, new)
+        if output.exists():
+            old = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.old."))
+            os.replace(output, old / output.name)
+            os.replace(new, output)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(new, output)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
+    return output
+
+
+def compare_models(a: NCEModel, b: NCEModel, panel: pd.DataFrame | None = None) -> dict:
+    """Largest absolute difference per output column of ``nce predict`` between two models
+    on :data:`CHECK_PANEL` (``in_domain`` and ``error``: the number of rows that differ)."""
+    from nce.pipelines.predict import predict_frame
+
+    panel = CHECK_PANEL if panel is None else panel
+    pa, pb = predict_frame(a, panel), predict_frame(b, panel)
+    diffs = {}
+    for col in pa.columns:
+        if col in panel.columns or col == "normalized_composition":
+            continue
+        if col in ("in_domain", "error"):
+            diffs[col] = float((pa[col].to_numpy() != pb[col].to_numpy()).sum())
+            continue
+        va, vb = pa[col].to_numpy(dtype=float), pb[col].to_numpy(dtype=float)
+        both = np.isnan(va) & np.isnan(vb)
+        diffs[col] = float(np.max(np.where(both, 0.0, np.abs(va - vb)), initial=0.0))
+    return diffs
+
+
+def check_default_model(on_step: Callable[[str], None] = lambda _: None, tolerance: float = CHECK_TOLERANCE) -> dict:
+    """Rebuild the default model in a temporary folder and compare it with the shipped one:
+    ``{"differences": column -> largest difference, "ok": all within tolerance}``."""
+    from nce.pipelines.predict import load_model_folder, load_packaged_model
+
+    shipped = load_packaged_model()
+    with tempfile.TemporaryDirectory() as tmp:
+        rebuilt = load_model_folder(build_default_model(Path(tmp) / "default", on_step))
+        on_step("comparing predictions")
+        diffs = compare_models(shipped, rebuilt)
+    ok = all(v == 0 if k in ("in_domain", "error") else v <= tolerance for k, v in diffs.items())
+    return {"differences": diffs, "ok": ok, "tolerance": tolerance}

@@ -18,15 +18,27 @@ from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import has_fit_parameter
 
+from nce.models.featurizer import GlassFeaturizer
 from nce.models.nce_model import TARGETS, NCEModel
 
-__all__ = ["frozen_features", "out_of_fold"]
+__all__ = ["featurizer_of", "frozen_clone", "frozen_features", "out_of_fold"]
+
+
+def featurizer_of(estimator: NCEModel):
+    """The featurizer an NCE estimator will use (its default when none is given)."""
+    return estimator.featurizer if estimator.featurizer is not None else GlassFeaturizer()
+
+
+def frozen_clone(model: NCEModel) -> NCEModel:
+    """An unfitted clone of a fitted model that keeps its fitted featurizer, frozen: refits the
+    regressors on features the model made (``train_features_``, or ``model.features(X)``)."""
+    return clone(model).set_params(featurizer=FrozenEstimator(model.featurizer_))
 
 
 def frozen_features(estimator: NCEModel, frame: pd.DataFrame) -> tuple[NCEModel, pd.DataFrame]:
     """``estimator`` with its featurizer fitted on ``frame`` and frozen, and the cross-fitted
     feature table of ``frame`` (for :func:`out_of_fold`'s ``features``)."""
-    featurizer = clone(estimator.get_params()["featurizer"])
+    featurizer = clone(featurizer_of(estimator))
     features = featurizer.fit_transform(frame).set_axis(frame.index)
     return clone(estimator).set_params(featurizer=FrozenEstimator(featurizer)), features
 
