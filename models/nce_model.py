@@ -246,6 +246,12 @@ class NCEModel(BaseEstimator):
         known = self.processing_.in_domain(processing_combination(X.iloc[rows]))
         out.iloc[rows, out.columns.get_loc("in_domain")] = out["in_domain"].to_numpy()[rows] & known
 
+    def novelty(self, X: pd.DataFrame, features: pd.DataFrame | None = None) -> np.ndarray:
+        """How far each glass is from the training glasses: the domain's distance score (a row
+        is in the domain when it is at most ``domain_.threshold_``)."""
+        check_is_fitted(self, "models_")
+        return self.domain_.score(self._matrix(X, features))
+
     def neighbors(self, X: pd.DataFrame, k: int) -> pd.DataFrame:
         """The k nearest measured training glasses of each row, with their values and sources."""
         dist, idx = self.domain_.kneighbors(self.features(X).to_numpy(dtype=np.float32), k)

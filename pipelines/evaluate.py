@@ -78,53 +78,106 @@ def cross_validate(
                 y = frame[target].to_numpy(dtype=float)
                 pred = oof[target].to_numpy()
                 tested = np.flatnonzero(np.isfinite(y) & np.isfinite(pred))
-                records.append(
-                    pd.DataFrame(
-                        {
-                            "protocol": protocol,
-                            "target": target,
-                            "model": name,
-                            "row": tested,
-                            "y": y[tested],
-                            "pred": pred[tested],
-                            "lo": oof[f"{target}_lo"].to_numpy()[tested],
-                            "hi": oof[f"{target}_hi"].to_numpy()[tested],
-                        }
+                record = {
+                    "protocol": protocol,
+                    "target": target,
+                    "model": name,
+                    "row": tested,
+                    "y": y[tested],
+                    "pred": pred[tested],
+                    "lo": oof[f"{target}_lo"].to_numpy()[tested],
+                    "hi": oof[f"{target}_hi"].to_numpy()[tested],
+                }
+                if "novelty" in oof:
+                    record.update(
+                        novelty=oof["novelty"].to_numpy()[tested], in_domain=oof["in_domain"].to_numpy()[tested]
                     )
-                )
+                records.append(pd.DataFrame(record))
     return pd.concat(records, ignore_index=True)
 
 
-def summarize(oof: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """Metrics per protocol, target, model and slice (all, by mobile ion, by source, Li-S)."""
+#: The NCE model whose applicability domain and novelty define the conditional slices for every model.
+DOMAIN_REFERENCE = "nce_xgb"
+N_NOVELTY_BINS = 10
+
+
+def _fixed_slices(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Slices defined by the glass: all, Li-S, mobile ion, anion family, sigma25 source."""
     li = frame["Li"].to_numpy() if "Li" in frame else np.zeros(len(frame))
     s = frame["S"].to_numpy() if "S" in frame else np.zeros(len(frame))
-    slices = {
-        "all": np.ones(len(frame), dtype=bool),
-        "Li-S glasses": (li > 0) & (s > 0),
-    }
+    slices = {"all": np.ones(len(frame), dtype=bool), "Li-S glasses": (li > 0) & (s > 0)}
     for ion in ("Li", "Na", "K", "Ag", "Cu"):
         slices[f"mobile {ion}"] = frame["mobile_ion"].to_numpy() == ion
+    if "anion_family" in frame:
+        for anion in sorted(frame["anion_family"].dropna().astype(str).unique()):
+            slices[f"anion {anion}"] = frame["anion_family"].astype(str).to_numpy() == anion
     for source in ("interpolated", "extrapolated", "from_20C"):
         slices[f"source {source}"] = frame["sigma25_source"].to_numpy() == source
+    return slices
+
+
+def _domain_slices(reference: pd.DataFrame, n_rows: int) -> dict[str, np.ndarray]:
+    """Inside / outside the reference model's out-of-fold domain and its novelty deciles
+    (rows of one protocol and target)."""
+    rows = reference["row"].to_numpy()
+    inside = np.zeros(n_rows, dtype=bool)
+    inside[rows] = reference["in_domain"].to_numpy() == 1
+    outside = np.zeros(n_rows, dtype=bool)
+    outside[rows] = reference["in_domain"].to_numpy() == 0
+    slices = {"in NCE's domain": inside, "outside NCE's domain": outside}
+    novelty = reference["novelty"].to_numpy(dtype=float)
+    edges = np.quantile(novelty, np.linspace(0, 1, N_NOVELTY_BINS + 1))
+    decile = np.clip(np.searchsorted(edges, novelty, side="right") - 1, 0, N_NOVELTY_BINS - 1)
+    for k in range(N_NOVELTY_BINS):
+        mask = np.zeros(n_rows, dtype=bool)
+        mask[rows[decile == k]] = True
+        slices[f"novelty decile {k + 1}"] = mask
+    return slices
+
+
+def summarize(oof: pd.DataFrame, frame: pd.DataFrame, domain_reference: str = DOMAIN_REFERENCE) -> pd.DataFrame:
+    """Metrics per protocol, target, model and slice: all, Li-S, mobile ion, anion family,
+    sigma25 source and, where ``domain_reference`` was evaluated, inside/outside its
+    out-of-fold domain and by decile of its novelty (the same rows for every model)."""
+    fixed = _fixed_slices(frame)
+    has_domain = "in_domain" in oof and (oof["model"] == domain_reference).any()
     rows = []
-    for (protocol, target, model), part in oof.groupby(["protocol", "target", "model"], sort=False):
-        r = part["row"].to_numpy()
-        for name, mask in slices.items():
-            sel = mask[r]
-            if not sel.any():
-                continue
-            lo = part["lo"].to_numpy()[sel]
-            has_interval = np.isfinite(lo).all()
-            m = regression_metrics(
-                part["y"].to_numpy()[sel],
-                part["pred"].to_numpy()[sel],
-                lo if has_interval else None,
-                part["hi"].to_numpy()[sel] if has_interval else None,
-                within=1.0 if target == "log10_sigma25" else 0.1,
-            )
-            rows.append({"protocol": protocol, "target": target, "model": model, "slice": name, **m})
+    for (protocol, target), group in oof.groupby(["protocol", "target"], sort=False):
+        slices = dict(fixed)
+        if has_domain:
+            slices.update(_domain_slices(group[group["model"] == domain_reference], len(frame)))
+        for model, part in group.groupby("model", sort=False):
+            r = part["row"].to_numpy()
+            for name, mask in slices.items():
+                sel = mask[r]
+                if not sel.any():
+                    continue
+                lo = part["lo"].to_numpy()[sel]
+                has_interval = np.isfinite(lo).all()
+                m = regression_metrics(
+                    part["y"].to_numpy()[sel],
+                    part["pred"].to_numpy()[sel],
+                    lo if has_interval else None,
+                    part["hi"].to_numpy()[sel] if has_interval else None,
+                    within=1.0 if target == "log10_sigma25" else 0.1,
+                )
+                rows.append({"protocol": protocol, "target": target, "model": model, "slice": name, **m})
     return pd.DataFrame(rows)
+
+
+def conditional_table(summary: pd.DataFrame, model: str = DOMAIN_REFERENCE) -> str:
+    """Markdown: ``model``'s interval coverage, median width and interval score by slice."""
+    part = summary[(summary["model"] == model) & summary["coverage"].notna()] if "coverage" in summary else summary[:0]
+    lines = [
+        "| protocol | target | slice | n | coverage | median width | interval score | MAE |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in part.itertuples():
+        lines.append(
+            f"| {r.protocol} | {r.target} | {r.slice} | {r.n} | {r.coverage:.3f} | {r.median_width:.3f} "
+            f"| {r.interval_score:.3f} | {r.mae:.3f} |"
+        )
+    return "\n".join(lines)
 
 
 def multi_publication_comparison(oof: pd.DataFrame, frame: pd.DataFrame, target: str, model: str) -> dict[str, float]:

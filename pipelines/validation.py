@@ -66,10 +66,13 @@ def out_of_fold(
 
     Returns:
         ``frame``'s index; per target the columns ``target``, ``target_lo``, ``target_hi``
-        (NaN where a row was never held out or the estimator gives no interval).
+        (NaN where a row was never held out or the estimator gives no interval), and for
+        estimators with a domain (``novelty``) the columns ``novelty`` and ``in_domain``.
     """
     groups = frame["KOD"].to_numpy() if groups is None else np.asarray(groups)
     columns = [f"{t}{s}" for t in targets for s in ("", "_lo", "_hi")]
+    if hasattr(estimator, "novelty"):
+        columns += ["novelty", "in_domain"]
     out = pd.DataFrame(np.nan, index=frame.index, columns=columns)
     takes_groups, takes_features = has_fit_parameter(estimator, "groups"), has_fit_parameter(estimator, "features")
     if features is not None and not takes_features:
@@ -90,4 +93,8 @@ def out_of_fold(
             for t in targets:
                 out.iloc[test, out.columns.get_loc(f"{t}_lo")] = lo[t].to_numpy()
                 out.iloc[test, out.columns.get_loc(f"{t}_hi")] = hi[t].to_numpy()
+        if "novelty" in out:
+            novelty = model.novelty(test_rows, **predict_kw)
+            out.iloc[test, out.columns.get_loc("novelty")] = novelty
+            out.iloc[test, out.columns.get_loc("in_domain")] = (novelty <= model.domain_.threshold_).astype(float)
     return out
