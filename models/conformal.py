@@ -195,11 +195,15 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
 
     def predict_interval(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds of the ``coverage`` interval (the estimate lies inside)."""
+        return self.predict_with_interval(X)[1:]
+
+    def predict_with_interval(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``predict(X)`` and ``predict_interval(X)`` in one pass (the point model runs once)."""
         check_is_fitted(self, "quantile_model_")
         X = np.asarray(X, dtype=np.float32)
         q = self._quantile_predict(X)
         point = self.predict(X)
-        return np.minimum(q[:, 0] - self.margin_, point), np.maximum(q[:, 1] + self.margin_, point)
+        return point, np.minimum(q[:, 0] - self.margin_, point), np.maximum(q[:, 1] + self.margin_, point)
 
     # -- persistence (nce.models.io: xgboost UBJ or skops files, never pickle) -----------
     def _save_state(self, directory: Path) -> dict:

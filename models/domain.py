@@ -12,8 +12,6 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.decomposition import PCA
-from sklearn.model_selection import GroupKFold
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
@@ -40,6 +38,9 @@ class ApplicabilityDomain(BaseEstimator):
         return (Z - self.pca_mean_) @ self.pca_components_.T
 
     def fit(self, X, groups=None):
+        from sklearn.decomposition import PCA  # fitting only: prediction starts faster without it
+        from sklearn.model_selection import GroupKFold
+
         X = np.nan_to_num(np.asarray(X, dtype=float), nan=0.0)
         self.center_ = np.median(X, axis=0)
         q75, q25 = np.percentile(X, [75, 25], axis=0)

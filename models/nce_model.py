@@ -186,6 +186,23 @@ class NCEModel(BaseEstimator):
         hi = _clip(pd.DataFrame({t: b[1] for t, b in bounds.items()}, index=X.index), "_hi")
         return lo, hi
 
+    def _point_and_bounds(self, Xv: np.ndarray, index) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """:meth:`predict` and :meth:`predict_interval` of a feature matrix, each model run once
+        (a regressor with ``predict_with_interval`` gives all three in one pass)."""
+        point, lo, hi = {}, {}, {}
+        for t in self.targets_:
+            both = getattr(self.models_[t], "predict_with_interval", None)
+            if both is not None:
+                point[t], lo[t], hi[t] = both(Xv)
+            else:
+                point[t] = self.models_[t].predict(Xv)
+                lo[t], hi[t] = self.models_[t].predict_interval(Xv)
+        return (
+            _clip(pd.DataFrame(point, index=index), ""),
+            _clip(pd.DataFrame(lo, index=index), "_lo"),
+            _clip(pd.DataFrame(hi, index=index), "_hi"),
+        )
+
     def predict_table(
         self, X: pd.DataFrame, features: pd.DataFrame | None = None, processing: bool = True
     ) -> pd.DataFrame:
@@ -198,12 +215,12 @@ class NCEModel(BaseEstimator):
         if features is None:  # a prediction asks for an interpolated sigma25
             X = X.drop(columns="sigma25_source", errors="ignore")
         F = self.features(X) if features is None else self._with_measurement(features, X)
-        point = self.predict(X, features=F)
-        lo, hi = self.predict_interval(X, features=F)
+        Xv = F.to_numpy(dtype=np.float32)
+        point, lo, hi = self._point_and_bounds(Xv, X.index)
         out = pd.DataFrame(index=X.index)
         for target in self.targets_:
             out[target], out[f"{target}_lo"], out[f"{target}_hi"] = point[target], lo[target], hi[target]
-        out["in_domain"] = self.domain_.in_domain(F.to_numpy(dtype=np.float32))
+        out["in_domain"] = self.domain_.in_domain(Xv)
         if processing and self.processing_ is not None:
             self._apply_processing(X, F, out)
             out[["log10_sigma25", "log10_sigma25_hi"]] = out[["log10_sigma25", "log10_sigma25_hi"]].clip(

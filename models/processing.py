@@ -29,8 +29,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.gaussian_process import GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from sklearn.linear_model import BayesianRidge
 
 from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, ROUTES, STATES
@@ -100,6 +98,9 @@ class ProcessingOffsetModel(RegressorMixin, BaseEstimator):
 
     def _estimator(self):
         if self.method == "gp":
+            from sklearn.gaussian_process import GaussianProcessRegressor
+            from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
             kernel = ConstantKernel(1.0, (0.05, 20.0)) * RBF(1.0, (0.3, 10.0)) + WhiteKernel(0.3, (0.01, 4.0))
             return GaussianProcessRegressor(kernel=kernel, normalize_y=False, n_restarts_optimizer=2, random_state=0)
         if self.method == "ridge":
@@ -169,6 +170,9 @@ class ProcessingOffsetModel(RegressorMixin, BaseEstimator):
         self.X_train_, self.y_train_ = np.asarray(state["X"], dtype=float), np.asarray(state["y"], dtype=float)
         self.combination_counts_ = dict(state["combination_counts"])
         if self.method == "gp":
+            from sklearn.gaussian_process import GaussianProcessRegressor
+            from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
             k = state["kernel"]
             kernel = ConstantKernel(k["k1__k1__constant_value"], "fixed") * RBF(
                 k["k1__k2__length_scale"], "fixed"

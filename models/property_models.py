@@ -31,7 +31,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
 from nce.data.schema import element_columns, read_table
@@ -397,6 +396,8 @@ def grouped_oof_predictions(
     Returns:
         ``(y, oof)`` over the rows of ``table`` that have ``target``.
     """
+    from sklearn.model_selection import GroupKFold
+
     atoms, y, groups = property_training_data(target, table)
     if estimator is None:
         estimator = CompositionPropertyRegressor.for_target(target)

@@ -24,7 +24,7 @@ def predict(compositions, model: str | None = None, **processing):
 
     ``processing`` takes ``route``, ``state``, ``heat_treatment_C`` and ``temperature_C``,
     each a scalar for all rows or a sequence with one value per row. ``model`` is a model
-    folder or MLflow URI (default: the registered champion, trained on first use).
+    folder or MLflow URI (default: your registered champion, else the model shipped with the package).
     """
     import pandas as pd
 

@@ -161,11 +161,39 @@ def train(
     ),
     output: Optional[Path] = typer.Option(None, help="Also keep the model folder here."),
     featurizer_params: Optional[str] = typer.Option(None, "--featurizer-params", help=FEATURIZER_PARAMS_HELP),
+    default_model: bool = typer.Option(
+        False,
+        "--default-model",
+        help="Rebuild the default model shipped with the package (default settings, embedded data; no MLflow).",
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="With --default-model: rebuild in a temporary folder and compare with the shipped one."
+    ),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
     """Fit the conductivity and Ea models on all data, log to MLflow, register nce-conductivity."""
     from nce.pipelines.train import train as run_train
 
+    if check and not default_model:
+        raise UserError("--check goes with --default-model")
+    if default_model:
+        given = [
+            name
+            for name, value in (
+                ("--extra-data", extra_data),
+                ("--only-extra", only_extra),
+                ("--params", params),
+                ("--seed", seed != 0),
+                ("--no-cv", no_cv),
+                ("--output", output),
+                ("--featurizer-params", featurizer_params),
+            )
+            if value
+        ]
+        if given:
+            raise UserError(f"--default-model uses the default settings and data; drop {given[0]}")
+        _default_model(check, quiet)
+        return
     with _progress(quiet) as step:
         result = run_train(
             extra_data,
@@ -192,6 +220,24 @@ def train(
             f"registered nce-conductivity version {result['registered_version']}"
             + (" -> alias champion" if result["champion"] else " (champion kept: it scores better)")
         )
+
+
+def _default_model(check: bool, quiet: bool) -> None:
+    """``nce train --default-model [--check]``."""
+    from nce.pipelines.train import build_default_model, check_default_model
+
+    with _progress(quiet) as step:
+        result = check_default_model(on_step=step) if check else build_default_model(on_step=step)
+    if not check:
+        console.print(f"wrote the default model to {result}", markup=False, soft_wrap=True)
+        return
+    for column, diff in result["differences"].items():
+        unit = "rows differ" if column in ("in_domain", "error") else "largest difference"
+        console.print(f"{column}: {unit} {diff:g}", markup=False)
+    if not result["ok"]:
+        console.print(f"DIFFERS: the rebuilt default model is outside the tolerance {result['tolerance']:g}")
+        raise typer.Exit(code=1)
+    console.print(f"same: every prediction within {result['tolerance']:g} of the shipped default model")
 
 
 @app.command()
@@ -273,7 +319,7 @@ def predict(
     state: Optional[str] = typer.Option(None, help="glass, amorphous, glass_ceramic, amorphous_ceramic, crystalline."),
     heat_treatment_C: Optional[float] = typer.Option(None, "--heat-treatment-C"),
     model: Optional[str] = typer.Option(
-        None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."
+        None, help="Model folder or MLflow URI (default: your champion in the registry, else the packaged model)."
     ),
     neighbors: int = typer.Option(0, "--neighbors", help="List the K nearest measured glasses."),
     strict: bool = typer.Option(False, "--strict", help="Any unusable row: exit 2, write nothing."),
@@ -287,7 +333,7 @@ def predict(
     heat_treatment_C = check_option(heat_treatment_C, "--heat-treatment-C", "heat_treatment_C")
     if bool(compositions) == bool(input):
         raise UserError("give compositions as arguments or --input FILE (one of the two)")
-    if input and not input.is_file():  # before the model loads: a first run would train it for minutes
+    if input and not input.is_file():  # before the model loads
         raise UserError(f"input file not found: {input}")
     overrides = {
         k: v
@@ -348,7 +394,7 @@ def suggest(
         None, "--measured", help="Your results (dataset schema): they update the belief and are never suggested again."
     ),
     model: Optional[str] = typer.Option(
-        None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."
+        None, help="Model folder or MLflow URI (default: your champion in the registry, else the packaged model)."
     ),
     output: Optional[Path] = typer.Option(None, "--output", help="CSV or Parquet, written atomically."),
     seed: int = typer.Option(0),
@@ -558,7 +604,7 @@ def report(
         Path("report.html"), "--output", help="The HTML page (self-contained, written atomically)."
     ),
     model: Optional[str] = typer.Option(
-        None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."
+        None, help="Model folder or MLflow URI (default: your champion in the registry, else the packaged model)."
     ),
     sample: int = typer.Option(2000, "--sample", help="Training glasses in the out-of-fold estimate."),
     folds: int = typer.Option(5, "--folds", help="Publication-grouped folds of the out-of-fold estimate."),
@@ -606,7 +652,7 @@ def map_(
         None, "--step", help="Grid step in mol % (default 1 for a line, 2 for a triangle)."
     ),
     model: Optional[str] = typer.Option(
-        None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."
+        None, help="Model folder or MLflow URI (default: your champion in the registry, else the packaged model)."
     ),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
@@ -640,7 +686,7 @@ def explain(
     output: Path = typer.Option(Path("waterfall.png"), "--output", help="Waterfall plot (PNG), written atomically."),
     top: int = typer.Option(12, "--top", help="Features shown in the table and the plot."),
     model: Optional[str] = typer.Option(
-        None, help="Model folder or MLflow URI (default models:/nce-conductivity@champion)."
+        None, help="Model folder or MLflow URI (default: your champion in the registry, else the packaged model)."
     ),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:

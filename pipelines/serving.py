@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nce.pipelines.tracking import CHAMPION_ALIAS, REGISTERED_MODEL
+from nce.pipelines.tracking import CHAMPION_ALIAS, PACKAGED_TAG, REGISTERED_MODEL
 
 PYFUNC_CODE = Path(__file__).with_name("pyfunc_model.py")
 SELECTION_METRIC = "cv_log10_sigma25_mae"  # lower is better
@@ -19,7 +19,7 @@ def _requirements() -> list[str]:
     return [f"{n}=={version(n)}" for n in names]
 
 
-def log_pyfunc(model, model_dir: Path, frame: pd.DataFrame):
+def log_pyfunc(model, model_dir: Path, frame: pd.DataFrame | None = None):
     """Log ``model_dir`` as the artifact of a pyfunc defined in ``pyfunc_model.py``."""
     import mlflow
     from mlflow.models import infer_signature
@@ -38,8 +38,43 @@ def log_pyfunc(model, model_dir: Path, frame: pd.DataFrame):
     )
 
 
+def register_packaged_default(on_step=lambda _: None) -> int | None:
+    """Register the model shipped with the package as the champion of a registry that has
+    none (a run named ``packaged-default`` logs its folder as is: no training). Its version
+    carries the tag :data:`PACKAGED_TAG`, so ``nce predict`` keeps loading the packaged
+    folder directly, and a user's first ``nce train`` takes the alias. Returns the new
+    version, or None when the registry already has a champion."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    import nce.models
+    from nce.models import io
+    from nce.pipelines import tracking
+    from nce.pipelines.predict import load_packaged_model
+
+    if not (nce.models.DEFAULT_MODEL_DIR / io.META_FILE).is_file():
+        return None
+    experiment_id = tracking.setup()
+    client = MlflowClient()
+    try:
+        client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS)
+        return None
+    except mlflow.exceptions.MlflowException:
+        pass
+    on_step("registering the packaged default model in the MLflow registry (once; no training)")
+    model = load_packaged_model()
+    digest = io.read_meta(nce.models.DEFAULT_MODEL_DIR)[io.SELF_CHECKSUM]
+    with mlflow.start_run(experiment_id=experiment_id, run_name="packaged-default"):
+        mlflow.set_tags({"data_hash": model.data_hash_, PACKAGED_TAG: digest})
+        info = log_pyfunc(model, nce.models.DEFAULT_MODEL_DIR)
+    version = mlflow.register_model(info.model_uri, REGISTERED_MODEL, tags={PACKAGED_TAG: digest})
+    client.set_registered_model_alias(REGISTERED_MODEL, CHAMPION_ALIAS, version.version)
+    return int(version.version)
+
+
 def register_if_better(model_uri: str, run_id: str, metrics: dict) -> dict:
-    """Register a new version; move ``champion`` to it only if it beats the current one."""
+    """Register a new version; move ``champion`` to it if it beats the current one, or if
+    the current one is the packaged default (a user's own model always replaces it)."""
     import mlflow
     from mlflow import MlflowClient
 
@@ -50,10 +85,11 @@ def register_if_better(model_uri: str, run_id: str, metrics: dict) -> dict:
         champion = client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS)
     except mlflow.exceptions.MlflowException:
         champion = None
-    old_score = None
+    old_score, packaged = None, False
     if champion is not None:
         old_score = client.get_run(champion.run_id).data.metrics.get(SELECTION_METRIC)
-    promote = champion is None or (new_score is not None and (old_score is None or new_score < old_score))
+        packaged = PACKAGED_TAG in (champion.tags or {})
+    promote = champion is None or packaged or (new_score is not None and (old_score is None or new_score < old_score))
     if promote:
         client.set_registered_model_alias(REGISTERED_MODEL, CHAMPION_ALIAS, version.version)
     return {

@@ -320,7 +320,7 @@ def run_suggest(
     measured = None
     if measured_path is not None:
         measured = load_extra(Path(measured_path), source="measured").rows  # an NCEError names the bad row
-    model = load_model(model_uri, on_step=on_step)
+    model = load_model(model_uri, on_step=on_step, register=True)
     on_step("predicting candidates and choosing a batch")
     table = suggest(model, space, n, acquisition, objective, temperature_C, measured, seed=seed)
     experiment_id = tracking.setup()

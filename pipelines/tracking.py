@@ -13,6 +13,8 @@ from pathlib import Path
 EXPERIMENT = "nce"
 REGISTERED_MODEL = "nce-conductivity"
 CHAMPION_ALIAS = "champion"
+#: Tag of a registered version that is the model shipped with the package (its model.json checksum).
+PACKAGED_TAG = "nce_packaged_default"
 
 
 def local_store() -> Path:
@@ -30,6 +32,42 @@ def tracking_uri() -> str:
         return uri
     local_store().mkdir(parents=True, exist_ok=True)
     return local_uri()
+
+
+def user_champion() -> str | None:
+    """Where the champion of a model of the user's lives, found without importing MLflow.
+
+    ``"server"`` when ``MLFLOW_TRACKING_URI`` names another store than the local one (only
+    MLflow can ask it); ``"local"`` when the local store's registry gives the ``champion``
+    alias to a version that is not the packaged default (read from its SQLite file, read
+    only); None when there is no local store, no champion, or the champion is the packaged
+    model. A store whose tables this query does not know counts as ``"local"`` (MLflow then
+    answers).
+    """
+    import sqlite3
+    from contextlib import closing
+
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if uri and uri != local_uri():
+        return "server"
+    db = local_store() / "mlflow.db"
+    if not db.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=10)) as con:
+            row = con.execute(
+                "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
+                (REGISTERED_MODEL, CHAMPION_ALIAS),
+            ).fetchone()
+            if row is None:
+                return None
+            packaged = con.execute(
+                "SELECT 1 FROM model_version_tags WHERE name = ? AND version = ? AND key = ?",
+                (REGISTERED_MODEL, row[0], PACKAGED_TAG),
+            ).fetchone()
+    except sqlite3.Error:
+        return "local"
+    return None if packaged else "local"
 
 
 def setup(experiment: str = EXPERIMENT):
