@@ -99,6 +99,13 @@ def nce_command(*args) -> list[str]:
     return [sys.executable, "-m", "nce.cli", *map(str, args)]
 
 
+def run_nce(*args, env: dict, cwd, timeout: float = 600):
+    """Run ``nce ARGS`` as a subprocess; returns the completed process (text output)."""
+    import subprocess
+
+    return subprocess.run(nce_command(*args), env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
 def nce_env(store, **extra) -> dict:
     """Environment of an ``nce`` subprocess on its own MLflow store (never the repository's
     ``mlruns/``); ``extra`` adds variables (e.g. ``MLFLOW_TRACKING_URI``)."""

@@ -8,11 +8,10 @@ and ``regressor__max_depth`` is an ordinary scikit-learn parameter of the served
 from __future__ import annotations
 
 import json
-import subprocess
 
 import numpy as np
 import pandas as pd
-from conftest import SMALL_FEATURIZER, SMALL_MODEL, nce_command, nce_env
+from conftest import SMALL_FEATURIZER, SMALL_MODEL, nce_env, run_nce
 from sklearn.base import clone
 
 from nce.models import io
@@ -54,21 +53,14 @@ def test_the_sklearn_family_end_to_end_on_the_command_line(tmp_path, measurement
         "--output",
         str(tmp_path / "hgb"),
     ]
-    r = subprocess.run(nce_command(*train), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    r = run_nce(*train, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     saved = json.loads((tmp_path / "hgb" / "regressors" / "log10_sigma25" / "model.json").read_text())
     assert saved["params"]["backend"] == "sklearn"
     assert (tmp_path / "hgb" / "regressors" / "log10_sigma25" / "models.skops").is_file()
     assert not list((tmp_path / "hgb" / "regressors").rglob("*.ubj"))  # skops files, not xgboost's
     out = tmp_path / "pred.csv"
-    r = subprocess.run(
-        nce_command("predict", "70Li2S-30P2S5", "Li2.9PO3.3N0.46", "--output", out, "--quiet"),
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    r = run_nce("predict", "70Li2S-30P2S5", "Li2.9PO3.3N0.46", "--output", out, "--quiet", env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     pred = pd.read_csv(out)
     assert np.isfinite(pred["log10_sigma25"]).all()
