@@ -54,19 +54,26 @@ def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8
 
 
 @contextmanager
-def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_directory(path: str | os.PathLike, replace: bool = False) -> Iterator[Path]:
     """A temporary folder beside ``path``, renamed onto it when the block ends normally and
     removed when it raises. If another process created ``path`` meanwhile (two first runs
-    at once), its folder is kept and this one discarded."""
+    at once), its folder is kept and this one discarded; with ``replace`` an existing folder
+    is swapped out instead (moved aside, then deleted), so a rebuild replaces it whole."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     try:
         yield tmp
-        os.replace(tmp, path)
+        if replace and path.exists():
+            aside = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old."))
+            os.replace(path, aside / path.name)
+            os.replace(tmp, path)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
-        if not path.exists():
+        if replace or not path.exists():
             raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from nce.data.datasets import load_conductivity
 from nce.data.extra import load_extra
+from nce.data.files import atomic_directory
 from nce.data.literature import load_literature
 from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, PROCESSED_DIR, element_columns, read_manifest
 from nce.models import io
@@ -315,9 +316,6 @@ def build_default_model(output: Path | None = None, on_step: Callable[[str], Non
     cross-validation or MLflow, and write it to ``output`` (default: the folder shipped with
     the package, ``nce.models.DEFAULT_MODEL_DIR``), replacing the old folder only once the
     new one is complete."""
-    import os
-    import shutil
-
     import nce.models
 
     output = Path(output) if output is not None else nce.models.DEFAULT_MODEL_DIR
@@ -327,19 +325,8 @@ def build_default_model(output: Path | None = None, on_step: Callable[[str], Non
     model.fit(frame, data_hash=data_hash(frame))
     on_step("fitting the processing offsets")
     model.fit_processing(processing_rows())
-    output.parent.mkdir(parents=True, exist_ok=True)
-    new = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.new."))
-    try:
-        io.save(model, new)
-        if output.exists():
-            old = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.old."))
-            os.replace(output, old / output.name)
-            os.replace(new, output)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(new, output)
-    finally:
-        shutil.rmtree(new, ignore_errors=True)
+    with atomic_directory(output, replace=True) as folder:
+        io.save(model, folder)
     return output
 
 

@@ -334,3 +334,24 @@ def test_atomic_paths_rename_all_or_none(tmp_path):
         for t, text in zip(temps, ("a", "b")):
             t.write_text(text)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.json"] and paths[1].read_text() == "b"
+
+
+def test_atomic_directory_first_writer_wins_or_replaces(tmp_path):
+    """The sub-model cache keeps a folder another process finished first; a rebuild
+    (``replace=True``) swaps the whole folder; a failed block leaves the old one untouched."""
+    from nce.data.files import atomic_directory
+
+    target = tmp_path / "model"
+    with atomic_directory(target) as folder:
+        (folder / "a.txt").write_text("first")
+    with atomic_directory(target) as folder:  # someone else's folder is already there: kept
+        (folder / "a.txt").write_text("second")
+    assert (target / "a.txt").read_text() == "first"
+    with atomic_directory(target, replace=True) as folder:
+        (folder / "b.txt").write_text("rebuilt")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+    with pytest.raises(RuntimeError), atomic_directory(target, replace=True) as folder:
+        (folder / "c.txt").write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no temporary folder left
