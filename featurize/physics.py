@@ -33,6 +33,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from nce.featurize.glass_chemistry import ANION_CHARGE, ANIONS, GlassChemistry
+
 __all__ = [
     "ANION_CHARGE_MAGNITUDE",
     "ANION_RADIUS_A",
@@ -78,18 +80,8 @@ ANION_RADIUS_A: dict[str, float] = {
     "Br": 1.96,
     "I": 2.20,
 }
-#: Formal charge magnitude of each anion.
-ANION_CHARGE_MAGNITUDE: dict[str, float] = {
-    "O": 2.0,
-    "S": 2.0,
-    "Se": 2.0,
-    "Te": 2.0,
-    "N": 3.0,
-    "F": 1.0,
-    "Cl": 1.0,
-    "Br": 1.0,
-    "I": 1.0,
-}
+#: Formal charge magnitude of each anion (glass_chemistry's table, one copy).
+ANION_CHARGE_MAGNITUDE: dict[str, float] = ANION_CHARGE
 
 #: Names of the columns of :func:`physics_features`, in order.
 PHYSICS_FEATURES: tuple[str, ...] = (
@@ -290,8 +282,6 @@ def physics_features(
             ``atoms`` if already computed (mobile-ion fraction, radius, charge; anion
             shares and polarizability).
     """
-    from nce.featurize.glass_chemistry import ANIONS, GlassChemistry
-
     if chemistry is None:
         chemistry = GlassChemistry().transform(atoms)
     n = len(atoms)

@@ -180,10 +180,7 @@ class NCEModel(BaseEstimator):
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Lower and upper 90 % bounds, one column per target (the estimate lies inside)."""
         check_is_fitted(self, "models_")
-        Xv = self._matrix(X, features)
-        bounds = {t: self.models_[t].predict_interval(Xv) for t in self.targets_}
-        lo = _clip(pd.DataFrame({t: b[0] for t, b in bounds.items()}, index=X.index), "_lo")
-        hi = _clip(pd.DataFrame({t: b[1] for t, b in bounds.items()}, index=X.index), "_hi")
+        _, lo, hi = self._point_and_bounds(self._matrix(X, features), X.index)
         return lo, hi
 
     def _point_and_bounds(self, Xv: np.ndarray, index) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
