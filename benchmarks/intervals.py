@@ -57,7 +57,7 @@ def main() -> None:
     )
     summary = result["summary"]
     auroc = novelty_auroc(result["oof"])
-    shown = summary[(summary["n"] >= MIN_SLICE_ROWS) & (summary["slice"] != "Li-S glasses")]
+    shown = summary[(summary["n"] >= MIN_SLICE_ROWS) & (summary["slice"] != "Li and S (any anion)")]
     headline = summary[summary["slice"].isin(["all", "in NCE's domain", "outside NCE's domain"])]
     lines = [
         f"- {r.protocol}, {r.target}, {r.slice}: coverage {r.coverage:.3f}, median width {r.median_width:.2f}, "

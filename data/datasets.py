@@ -7,14 +7,33 @@ import pandas as pd
 
 from nce.data.schema import PROCESSED_DIR, TABLES, read_manifest, read_table
 
+#: Curation's flag columns of the conductivity table (data/DATASET.md): flagged rows are kept
+#: in the table but never trained on.
+FLAG_COLUMNS = ("suspect_fast_ion", "disagrees_with_other_labs")
+
+
+def curation_flags(frame: pd.DataFrame) -> np.ndarray:
+    """True where curation flagged a row (any of :data:`FLAG_COLUMNS`; a missing column or value,
+    as in a user's rows, counts as not flagged)."""
+    flagged = np.zeros(len(frame), dtype=bool)
+    for column in FLAG_COLUMNS:
+        if column in frame:
+            flagged |= frame[column].eq(True).to_numpy()
+    return flagged
+
 
 def load_conductivity(training: bool = True) -> pd.DataFrame:
     """The curated conductivity table; with ``training`` the flagged rows are left out."""
     frame = read_table("conductivity")
     if training:
-        flagged = frame["suspect_fast_ion"].astype(bool) | frame["disagrees_with_other_labs"].astype(bool)
-        frame = frame[~flagged].reset_index(drop=True)
+        frame = frame[~curation_flags(frame)].reset_index(drop=True)
     return frame
+
+
+def flagged_conductivity() -> pd.DataFrame:
+    """The conductivity rows curation flagged (scored out of fold by ``nce evaluate``, never trained on)."""
+    frame = read_table("conductivity")
+    return frame[curation_flags(frame)].reset_index(drop=True)
 
 
 def _distribution(values: pd.Series) -> dict[str, float]:
