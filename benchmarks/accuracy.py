@@ -1,12 +1,13 @@
 """Accuracy benchmark: NCE, its ablation and the plain models under every protocol.
 
     python benchmarks/accuracy.py [--protocol publication --protocol family ...] [--max-rows N --no-write]
+                                  [--model nce_xgb --model random_forest ...]
 
 Same curated rows, same folds, same run; all four protocols (temporal included) unless told
 otherwise. Each NCE figure is set against the best plain model of its protocol, target and
 slice (the sulfide slices included), and the rows flagged by curation are scored on their own.
 Writes the tables to benchmarks/RESULTS.md next to the noise floor from data/DATASET.md (not
-with --max-rows or --no-write), and logs an MLflow evaluation run.
+with --max-rows, --model or --no-write), and logs an MLflow evaluation run.
 """
 
 from __future__ import annotations
@@ -38,12 +39,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-rows", type=int, default=None, help="a random subset (quick look; not for RESULTS.md)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--model", action="append", default=None, help="only these models (quick look)")
     args = parser.parse_args()
     protocols = tuple(args.protocol or PROTOCOLS)
     start = time.time()
     result = run_evaluation(
         protocols,
         seed=args.seed,
+        models=args.model,
         max_rows=args.max_rows,
         on_step=lambda s: print(f"[{time.time() - start:6.0f} s] {s}", flush=True),
     )
@@ -101,7 +104,7 @@ from other labs) are never trained on and appear in no other slice.
 
 {markdown_table(sigma, "source from_20C")}
 """
-    if args.max_rows is None and not args.no_write:
+    if args.max_rows is None and args.model is None and not args.no_write:
         write_section("Accuracy: conductivity and activation energy", body)
     print(body)
 

@@ -262,7 +262,7 @@ def evaluate(
 ) -> None:
     """Cross-validate NCE, its ablation and the baselines under every protocol, in one run;
     with --source literature, the processing model on the cited literature rows."""
-    from nce.pipelines.evaluate import PROTOCOLS, markdown_table, run_evaluation
+    from nce.pipelines.evaluate import PROTOCOLS, best_plain_table, markdown_table, run_evaluation
 
     if source == "literature":
         from nce.pipelines.literature_eval import markdown, run_literature_evaluation
@@ -296,6 +296,8 @@ def evaluate(
             on_step=step,
         )
     console.print(markdown_table(result["summary"]), markup=False, soft_wrap=True)
+    if (result["summary"]["model"] == "nce_xgb").any():
+        console.print(best_plain_table(result["summary"]), markup=False, soft_wrap=True)
     for target, m in result["multi_publication"].items():
         console.print(
             f"{target} on compositions measured by >= 2 publications ({m['n_pairs']} pairs): "

@@ -135,7 +135,7 @@ def _fixed_slices(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     "Li and S (any anion)": Li > 0 and S > 0, sulfates such as Li2SO4-Li2O-P2O5 included;
     "sulfide glasses (no O)": anion family sulfide (S the only anion above 5 % of the anions,
     :func:`nce.data.curation.anion_family`) and no oxygen at all; "Li and S, no O": Li > 0,
-    S > 0, O = 0 (mostly Li2S-based glasses, halide- and selenide-doped ones included);
+    S > 0, O = 0 (Li2S-based glasses, LiI-, LiBr- and LiCl-doped ones included);
     "Li sulfide glasses (no O)": Li > 0 in a sulfide glass without oxygen.
     """
     li, s, o = (_column(frame, e) for e in ("Li", "S", "O"))
