@@ -15,6 +15,15 @@ Tg) is trained on the same rows in the same run. All three are scored against Gl
 Subsets: (a) test rows inside NCE's domain, i.e. with at least one merged glass among the
 curated ionic-conductor rows of the conductivity table; (b) Li-, Na-, K- or Ag-containing
 rows with sigma(20 degC) above 1e-6 S/cm (RO20 < 6); "all" for reference.
+
+NCE's intervals (issue 18): the 90 % interval of each RO_T is the 5th to 95th percentile of
+-log10 sigma(T) over draws from NCE's predictive distributions of log10 sigma25 and Ea,
+taken as independent; NCE's flag at T is ``in_domain`` of ``predict_table`` with
+``temperature_C`` = T (False above the predicted Tg). Tg comes from a property sub-model
+that has no interval, so its bounds are NaN. ``--predictions`` writes, for every test row,
+``<target>_lo_nce`` and ``<target>_hi_nce`` (RO20 ... RO300, Tg_K, log10_sigma25, Ea_eV),
+``<RO target>_in_domain_nce`` (at that temperature), ``in_domain_nce`` (the glass, no
+temperature) and ``novelty_nce`` (decades of log10 sigma25).
 """
 
 from __future__ import annotations
@@ -35,11 +44,12 @@ from nce.data.arrhenius import log10_sigma_at  # noqa: E402
 from nce.data.datasets import load_conductivity  # noqa: E402
 from nce.data.schema import element_columns, read_table  # noqa: E402
 from nce.data.sciglass import atomic_fractions, locate_wheel, read_atmol  # noqa: E402
-from nce.models.conformal import ConformalGBMRegressor  # noqa: E402
+from nce.models.conformal import BoostedRegressor  # noqa: E402
 from nce.models.domain import ApplicabilityDomain  # noqa: E402
 from nce.models.featurizer import GlassFeaturizer  # noqa: E402
-from nce.models.nce_model import NCEModel  # noqa: E402
+from nce.models.nce_model import NCEModel, quantile_column  # noqa: E402
 from nce.models.property_models import PROPERTY_TABLES, PropertySubmodels  # noqa: E402
+from nce.models.uncertainty import NormalizedConformal  # noqa: E402
 from nce.pipelines.metrics import regression_metrics  # noqa: E402
 from nce.pipelines.protocols import family  # noqa: E402
 from nce.pipelines.submodels_cache import DEFAULT_FOLDS, cached_submodels  # noqa: E402
@@ -51,6 +61,19 @@ TEMPERATURES_C = {"RO20": 20.0, "RO100": 100.0, "RO150": 150.0, "RO300": 300.0}
 TARGETS = [*TEMPERATURES_C, "Tg_K"]
 ELECTROLYTE_IONS = ("Li", "Na", "K", "Ag")
 GLASSNET_THROUGHPUT_PER_S = 4_500  # stated in the peers README, 2 cores, batch
+#: NCE's two conductivity targets, whose predictive distributions the RO intervals combine.
+NCE_TARGETS = ("log10_sigma25", "Ea_eV")
+#: Levels at which each predictive distribution's quantile function is read: 200 bins' midpoints.
+QUANTILE_LEVELS = tuple((np.arange(200) + 0.5) / 200)
+#: Draws per glass from the two distributions, and their seed.
+N_DRAWS = 4000
+DRAW_SEED = 0
+#: Nominal coverage of NCE's intervals, and the miss (decades) whose rows should be flagged.
+COVERAGE = 0.9
+MISS_DECADES = 3.0
+#: Issue 18's targets on GlassNet's test glasses.
+TARGET_FLAGGED_SHARE = 0.5
+TARGET_IN_DOMAIN_COVERAGE = 0.85
 
 
 def rounded_key(fractions: pd.DataFrame, elements: list[str]) -> pd.Series:
@@ -84,6 +107,130 @@ def exclusion_mask(table: pd.DataFrame, ids: pd.DataFrame, elements: list[str]) 
     key = rounded_key(table[cols], elements + unknown)
     test_keys = set(rounded_key(ids[elements], elements + unknown))
     return is_test | key.isin(test_keys).to_numpy()
+
+
+def nce_model(submodels, seed: int) -> NCEModel:
+    """NCE as ``nce.pipelines.train.make_model`` builds it, on the given (held-out) sub-models."""
+    return NCEModel(
+        GlassFeaturizer(submodels=submodels, n_folds=DEFAULT_FOLDS, random_state=seed, progress=False),
+        BoostedRegressor(**{**DEFAULT_MODEL_PARAMS, "random_state": seed}),
+        ApplicabilityDomain(random_state=seed),
+        uncertainty=NormalizedConformal(random_state=seed),
+    )
+
+
+def draw(quantiles: np.ndarray, levels: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draws: each row's quantile function (columns at ``levels``) read at
+    ``shares``, linear between levels and held at the end levels beyond them."""
+    upper = np.clip(np.searchsorted(levels, shares), 1, len(levels) - 1)
+    weight = np.clip((shares - levels[upper - 1]) / (levels[upper] - levels[upper - 1]), 0.0, 1.0)
+    return quantiles[:, upper - 1] * (1.0 - weight) + quantiles[:, upper] * weight
+
+
+def resistivity_interval(
+    q_log10_sigma25: np.ndarray,
+    q_Ea_eV: np.ndarray,
+    levels,
+    temperature_C: float,
+    n_draws: int = N_DRAWS,
+    seed: int = DRAW_SEED,
+    chunk_rows: int = 1000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Central ``COVERAGE`` interval of log10 resistivity at ``temperature_C`` per row, from
+    the quantiles (rows x ``levels``) of log10 sigma25 and Ea.
+
+    Assumes the two predictive distributions are independent: sigma25 and Ea are drawn
+    separately (the same shares for every row, from a fixed seed), each pair goes through the
+    Arrhenius relation, and the interval is the percentiles of -log10 sigma(T). Resistivity is
+    -log10 sigma, so the lower resistivity bound comes from the upper sigma percentile."""
+    levels = np.asarray(levels, dtype=float)
+    shares = np.random.default_rng(seed).random((2, n_draws))
+    tail = 100 * (1 - COVERAGE) / 2
+    lo_rho, hi_rho = np.empty(len(q_log10_sigma25)), np.empty(len(q_log10_sigma25))
+    for start in range(0, len(q_log10_sigma25), chunk_rows):
+        rows = slice(start, start + chunk_rows)
+        sigma25 = draw(np.asarray(q_log10_sigma25[rows], dtype=float), levels, shares[0])
+        Ea = draw(np.asarray(q_Ea_eV[rows], dtype=float), levels, shares[1])
+        lo_sigma, hi_sigma = np.percentile(log10_sigma_at(sigma25, Ea, temperature_C), [tail, 100 - tail], axis=1)
+        lo_rho[rows], hi_rho[rows] = -hi_sigma, -lo_sigma
+    return lo_rho, hi_rho
+
+
+def nce_columns(model: NCEModel, query: pd.DataFrame, n_draws: int = N_DRAWS, seed: int = DRAW_SEED) -> pd.DataFrame:
+    """NCE's point, 90 % bounds and domain flag per benchmark target for every row of ``query``
+    (columns ``<target>``, ``<target>_lo``, ``<target>_hi``; ``<RO>_in_domain`` at that
+    temperature, ``in_domain`` and ``novelty`` of the glass). Tg has no interval: NaN bounds."""
+    features = model.features(query)
+    glass = model.predict_table(query, features=features, levels=QUANTILE_LEVELS)
+    quantiles = {t: glass[[quantile_column(t, level) for level in QUANTILE_LEVELS]].to_numpy() for t in NCE_TARGETS}
+    out = pd.DataFrame(index=query.index)
+    for target, T_C in TEMPERATURES_C.items():
+        at_T = model.predict_table(query.assign(temperature_C=T_C), features=features)
+        out[target] = -at_T["log10_sigma_T"].to_numpy()
+        out[f"{target}_lo"], out[f"{target}_hi"] = resistivity_interval(
+            quantiles["log10_sigma25"], quantiles["Ea_eV"], QUANTILE_LEVELS, T_C, n_draws, seed
+        )
+        out[f"{target}_in_domain"] = at_T["in_domain"].to_numpy()
+    out["Tg_K"], out["Tg_K_lo"], out["Tg_K_hi"] = glass["Tg_K"].to_numpy(), np.nan, np.nan
+    for target in NCE_TARGETS:
+        for column in (target, f"{target}_lo", f"{target}_hi"):
+            out[column] = glass[column].to_numpy()
+    out["in_domain"] = glass["in_domain"].to_numpy()
+    out["novelty"] = glass["novelty"].to_numpy()
+    return out
+
+
+def interval_scores(truth: pd.DataFrame, nce: pd.DataFrame, subsets: dict[str, np.ndarray], curated=()) -> pd.DataFrame:
+    """Coverage and width of NCE's RO intervals per (subset, target), inside and outside its
+    domain at that temperature, and how many of the misses above ``MISS_DECADES`` it flags."""
+    rows = []
+    for subset, mask in subsets.items():
+        for target in TEMPERATURES_C:
+            ok = mask & truth[target].notna().to_numpy()
+            if subset in curated:
+                ok &= plausible(truth, target)
+            if ok.sum() < 5:
+                continue
+            y = truth[target].to_numpy(dtype=float)[ok]
+            lo, hi = nce[f"{target}_lo"].to_numpy()[ok], nce[f"{target}_hi"].to_numpy()[ok]
+            covered, width = (y >= lo) & (y <= hi), hi - lo
+            inside = nce[f"{target}_in_domain"].to_numpy(dtype=bool)[ok]
+            missed = np.abs(nce[target].to_numpy()[ok] - y) > MISS_DECADES
+            rows.append(
+                {
+                    "subset": subset,
+                    "target": target,
+                    "n": int(ok.sum()),
+                    "coverage": covered.mean(),
+                    "n_in": int(inside.sum()),
+                    "coverage_in": covered[inside].mean() if inside.any() else np.nan,
+                    "coverage_out": covered[~inside].mean() if (~inside).any() else np.nan,
+                    "width_in": np.median(width[inside]) if inside.any() else np.nan,
+                    "width_out": np.median(width[~inside]) if (~inside).any() else np.nan,
+                    "n_missed": int(missed.sum()),
+                    "n_missed_flagged": int((missed & ~inside).sum()),
+                    "missed_flagged": (~inside[missed]).mean() if missed.any() else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def interval_md(intervals: pd.DataFrame) -> str:
+    lines = [
+        f"| subset | target | n | coverage | n in domain | coverage in / out | median width in / out | "
+        f"misses > {MISS_DECADES:g} dec. | flagged out of domain |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in intervals.itertuples():
+        lines.append(
+            f"| {r.subset} | {r.target} | {r.n:,} | {r.coverage:.3f} | {r.n_in:,} | {r.coverage_in:.3f} / "
+            f"{r.coverage_out:.3f} | {r.width_in:.2f} / {r.width_out:.2f} | {r.n_missed:,} | {r.missed_flagged:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def verdict(value: float, target: float) -> str:
+    return f"{value:.3f} (target >= {target:g}: {'met' if value >= target else 'missed'})"
 
 
 def reference_model(seed: int):
@@ -212,21 +359,18 @@ def main() -> None:
     t_sub = time.time() - t0
     t0 = time.time()
     step(f"training NCE on {len(cond_train):,} conductivity rows")
-    featurizer = GlassFeaturizer(submodels=subs, n_folds=DEFAULT_FOLDS, random_state=args.seed, progress=False)
-    regressor = ConformalGBMRegressor(**{**DEFAULT_MODEL_PARAMS, "random_state": args.seed})
-    model = NCEModel(featurizer, regressor, ApplicabilityDomain(random_state=args.seed)).fit(cond_train)
+    model = nce_model(subs, args.seed).fit(cond_train)
     t_nce = time.time() - t0
 
     step("predicting the test glasses (end to end from atomic fractions)")
     query = test_atoms.copy()
     query["route"], query["state"] = "melt_quench", "glass"
     t0 = time.time()
-    out = model.predict_table(query)
+    model.predict_table(query)  # timed alone: the throughput below
     t_pred = time.time() - t0
-    nce = pd.DataFrame(index=test_atoms.index)
-    for target, T_C in TEMPERATURES_C.items():
-        nce[target] = -log10_sigma_at(out["log10_sigma25"], out["Ea_eV"], T_C)
-    nce["Tg_K"] = out["Tg_K"].to_numpy()
+    step("NCE's intervals at each temperature (predictive distributions, independent draws)")
+    nce_all = nce_columns(model, query)
+    nce = nce_all[TARGETS]
     single = query.iloc[[0]]
     model.predict_table(single)
     t0 = time.time()
@@ -261,6 +405,11 @@ def main() -> None:
     subsets = {A: domain, B: electrolytes, "all test rows": np.ones(len(truth), dtype=bool)}
     preds = {"GlassNet": glassnet, "NCE": nce, "reference xgb (atoms)": reference}
     scores = score(truth, preds, subsets, args.bootstrap, args.seed, curated=(A, B))
+    intervals = interval_scores(truth, nce_all, subsets, curated=(A, B))
+    ro20 = intervals[(intervals["subset"] == "all test rows") & (intervals["target"] == "RO20")].iloc[0]
+    sane = plausible(truth, "RO20") & truth["RO20"].notna().to_numpy()
+    ro20_sane = interval_scores(truth, nce_all, {"plausible": sane})
+    ro20_sane = ro20_sane[ro20_sane["target"] == "RO20"].iloc[0]
     implausible = {t: int((domain & truth[t].notna().to_numpy() & ~plausible(truth, t)).sum()) for t in TEMPERATURES_C}
     implausible_b = int((electrolytes & ~plausible(truth, "RO20")).sum())
 
@@ -284,9 +433,8 @@ def main() -> None:
             [
                 truth.add_suffix("_true"),
                 glassnet.add_suffix("_glassnet"),
-                nce.add_suffix("_nce"),
+                nce_all.set_axis(truth.index).add_suffix("_nce"),
                 reference.add_suffix("_reference"),
-                out[["log10_sigma25", "Ea_eV"]].set_axis(truth.index).add_suffix("_nce"),
                 pd.DataFrame({"family": fam, "in_domain_a": domain, "electrolyte_b": electrolytes}, index=truth.index),
             ],
             axis=1,
@@ -317,6 +465,22 @@ Headline on (a): NCE / GlassNet MAE {headline}.
 
 ### All test rows with a true value (NCE outside its domain included)
 {table_md(scores, "all test rows")}
+
+### NCE's 90 % intervals and domain flag
+Each RO_T interval is the 5th–95th percentile of −log10 sigma(T) over {N_DRAWS:,} draws per glass from NCE's predictive
+distributions of log10 sigma25 and Ea (inverse-CDF sampling on {len(QUANTILE_LEVELS)} quantile levels), **assuming the two are
+independent** (NCE serves no joint distribution; sigma25 and Ea errors are in fact correlated, so the interval can be too
+wide or too narrow). In domain at T = `predict_table`'s `in_domain` with `temperature_C` = T: novelty at most the
+threshold fitted on held-out families ({model.novelty_threshold_:.2f} decades) and T below the predicted Tg. Tg_K has no NCE
+interval (a property sub-model without one). Rows as in the tables above; misses = |NCE − true| > {MISS_DECADES:g} decades.
+
+{interval_md(intervals)}
+
+Issue 18's targets on GlassNet's test glasses (all {ro20.n:,} rows with a true RO20):
+- rows where NCE's RO20 misses by more than {MISS_DECADES:g} decades flagged out of domain: {ro20.n_missed_flagged}
+  of {ro20.n_missed} = {verdict(ro20.missed_flagged, TARGET_FLAGGED_SHARE)}; with the {int((~sane & truth["RO20"].notna()).sum())} negative stored
+  resistivities left out, {ro20_sane.n_missed_flagged} of {ro20_sane.n_missed} = {ro20_sane.missed_flagged:.3f};
+- RO20 coverage on the {ro20.n_in:,} in-domain rows: {verdict(ro20.coverage_in, TARGET_IN_DOMAIN_COVERAGE)} (left out as above: {ro20_sane.coverage_in:.3f}).
 
 ### RO20 on (a) by family (families with >= 10 rows)
 {family_md}

@@ -1,5 +1,6 @@
 """The GlassNet comparison removes every test glass and test composition before training,
-and its bootstrap ratio interval behaves as a ratio of paired MAEs should."""
+its bootstrap ratio interval behaves as a ratio of paired MAEs should, and NCE's interval and
+domain columns exist for every test row, with resistivity bounds flipped from sigma's."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import glassnet  # noqa: E402
+
+from nce.data.arrhenius import K_B_EV_PER_K, LN10, log10_sigma_at  # noqa: E402
 
 
 def _ids(elements):
@@ -63,3 +66,70 @@ def test_negative_stored_resistivity_is_not_a_plausible_truth():
     truth = pd.DataFrame({"RO20": [5.0, -3.0, np.nan], "Tg_K": [700.0, -1.0, 600.0]})
     assert glassnet.plausible(truth, "RO20").tolist() == [True, False, True]
     assert glassnet.plausible(truth, "Tg_K").all()
+
+
+def _uniform_quantiles(low: float, high: float, n_rows: int = 1) -> np.ndarray:
+    levels = np.asarray(glassnet.QUANTILE_LEVELS)
+    return np.tile(low + (high - low) * levels, (n_rows, 1))
+
+
+def test_resistivity_interval_flips_the_sigma_percentiles():
+    levels = glassnet.QUANTILE_LEVELS
+    slope_K = 1.0 / (LN10 * K_B_EV_PER_K)  # decades per eV per (1/K)
+    # at 20 degC, Ea fixed at 0.4 eV: log10 sigma20 = sigma25 - 0.4 * slope_K * (1/293.15 - 1/298.15),
+    # sigma25 uniform on [-6, -2] (5th and 95th percentiles -5.8 and -2.2), so RO20 spans [2.2 + c, 5.8 + c]
+    c = 0.4 * slope_K * (1 / 293.15 - 1 / 298.15)
+    lo, hi = glassnet.resistivity_interval(_uniform_quantiles(-6, -2), _uniform_quantiles(0.4, 0.4), levels, 20.0)
+    assert np.allclose([lo[0], hi[0]], [2.2 + c, 5.8 + c], atol=0.05)
+    # at 300 degC a larger Ea means a higher sigma: sigma25 fixed at -4, Ea uniform on [0.2, 0.6] eV,
+    # RO300 = 4 - Ea * d with d > 0, so the lower resistivity bound comes from Ea's 95th percentile (0.58 eV)
+    d = slope_K * (1 / 298.15 - 1 / 573.15)
+    lo, hi = glassnet.resistivity_interval(_uniform_quantiles(-4, -4), _uniform_quantiles(0.2, 0.6), levels, 300.0)
+    assert np.allclose([lo[0], hi[0]], [4 - 0.58 * d, 4 - 0.22 * d], atol=0.05)
+    # fixed seed: the same interval twice; every row drawn with the same shares
+    again = glassnet.resistivity_interval(_uniform_quantiles(-4, -4), _uniform_quantiles(0.2, 0.6), levels, 300.0)
+    assert (again[0] == lo).all() and (again[1] == hi).all()
+
+
+def test_draws_follow_the_quantile_function():
+    levels = np.asarray(glassnet.QUANTILE_LEVELS)
+    q = _uniform_quantiles(0.0, 1.0, n_rows=2) * np.array([[1.0], [10.0]])
+    shares = np.array([0.0, 0.3, 0.5, 1.0])
+    # linear between levels; held at the end levels (0.0025 and 0.9975) beyond them
+    assert np.allclose(glassnet.draw(q, levels, shares), [[0.0025, 0.3, 0.5, 0.9975], [0.025, 3.0, 5.0, 9.975]])
+
+
+def test_nce_columns_for_every_test_row(small_model_dir):
+    from nce.data.datasets import load_conductivity
+    from nce.data.schema import element_columns
+    from nce.models import io
+
+    model = io.load(small_model_dir)
+    cond = load_conductivity().sample(n=40, random_state=3)
+    atoms = cond[element_columns(cond)].fillna(0.0).reset_index(drop=True)
+    # glasses far from the ionic conductors: silica, a low-Tg selenide
+    odd = pd.DataFrame([{"Si": 1 / 3, "O": 2 / 3}, {"As": 0.4, "Se": 0.6}])
+    query = pd.concat([atoms, odd], ignore_index=True).fillna(0.0).set_axis(np.arange(100, 142))
+    query["route"], query["state"] = "melt_quench", "glass"
+    out = glassnet.nce_columns(model, query, n_draws=500)
+
+    assert out.index.equals(query.index)
+    for target in glassnet.TARGETS:
+        assert {target, f"{target}_lo", f"{target}_hi"} <= set(out.columns)
+    for target in [*glassnet.TEMPERATURES_C, *glassnet.NCE_TARGETS]:
+        lo, hi = out[f"{target}_lo"].to_numpy(), out[f"{target}_hi"].to_numpy()
+        assert np.isfinite(lo).all() and np.isfinite(hi).all() and (lo <= hi).all(), target
+    assert out[["Tg_K_lo", "Tg_K_hi"]].isna().all().all() and out["Tg_K"].notna().all()
+    assert out["in_domain"].notna().all() and out["novelty"].notna().all()
+    assert out["in_domain"].dtype == bool and (out["novelty"] >= 0).all()
+    # the point resistivity is the Arrhenius value of the point sigma25 and Ea
+    for target, T_C in glassnet.TEMPERATURES_C.items():
+        expected = -log10_sigma_at(out["log10_sigma25"], out["Ea_eV"], T_C)
+        assert np.allclose(out[target], expected)
+        # in domain at T: the glass is, and T is not above its predicted Tg
+        rule = out["in_domain"].to_numpy() & ~(T_C > out["Tg_K"].to_numpy() - 273.15)
+        assert (out[f"{target}_in_domain"].to_numpy() == rule).all(), target
+    # the RO interval mirrors the sigma interval's direction: at 20 degC (Ea counts little) the
+    # resistivity bounds sit near minus the sigma25 bounds, swapped
+    near = np.abs(out["RO20_lo"] + out["log10_sigma25_hi"]) < np.abs(out["RO20_lo"] + out["log10_sigma25_lo"])
+    assert near.mean() > 0.9
