@@ -94,7 +94,8 @@ def splits(
     trainable = np.ones(len(frame), dtype=bool) if scored_only is None else ~np.asarray(scored_only, dtype=bool)
     extra = np.flatnonzero(~trainable)
     if protocol == "temporal":
-        year = frame["year"].astype(float).fillna(frame["year"].astype(float).median()).to_numpy()
+        year = frame["year"].astype(float)
+        year = year.fillna(year[trainable].median()).to_numpy()
         pub_year = pd.Series(year).groupby(groups).transform("max").to_numpy()
         kept = pd.Series(year[trainable]).groupby(groups[trainable])
         cutoff = np.quantile(kept.max().to_numpy(), 0.8)
