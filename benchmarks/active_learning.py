@@ -33,8 +33,16 @@ from results_md import write_section  # noqa: E402
 
 from nce.data.noise_floor import composition_key  # noqa: E402
 from nce.data.schema import element_columns  # noqa: E402
+from nce.models.nce_model import quantile_column  # noqa: E402
 from nce.pipelines.protocols import chemical_system  # noqa: E402
-from nce.pipelines.suggest import MEASUREMENT_SD, Z90, Belief, expected_improvement, residual_update, select_batch  # noqa: E402
+from nce.pipelines.suggest import (  # noqa: E402
+    LEVELS,
+    MEASUREMENT_SD,
+    Belief,
+    expected_improvement,
+    residual_update,
+    select_batch,
+)
 from nce.pipelines.train import make_model, training_frame  # noqa: E402
 
 MIN_COMPOSITIONS = 30
@@ -148,9 +156,9 @@ def main() -> None:
         for s in held:
             pool = pools[s]
             query = pool.drop(columns="y").reindex(columns=element_columns(frame), fill_value=0.0)
-            pred = model.predict_table(query)
-            sd = np.maximum((pred["log10_sigma25_hi"] - pred["log10_sigma25_lo"]).to_numpy() / (2 * Z90), 1e-3)
-            priors[s] = Belief(pred["log10_sigma25"].to_numpy(), sd)
+            pred = model.predict_table(query, levels=LEVELS)
+            quantiles = pred[[quantile_column("log10_sigma25", q) for q in LEVELS]].to_numpy()
+            priors[s] = Belief(pred["log10_sigma25"].to_numpy(), quantiles)  # nce suggest's belief
     step("running campaigns")
     records, curves = [], []
     for s in systems:

@@ -1,11 +1,14 @@
-"""Gradient-boosted regressors with split-conformal 90 % intervals.
+"""Gradient-boosted regressors: the point model NCE serves, and the constant-margin interval
+that was NCE's until its intervals learned novelty (kept as the baseline they are measured
+against; the served intervals are nce.models.uncertainty's).
 
-The interval is conformalized quantile regression (Romano, Patterson & Candes 2019,
-NeurIPS, "Conformalized Quantile Regression"): a quantile model trained on the proper
-training groups gives [q_lo(x), q_hi(x)]; on held-out calibration *groups* (publications,
-chemical systems or families, whatever the caller groups by) the conformity score
-s = max(q_lo - y, y - q_hi) sets the margin Q, its ceil((n+1)(1-alpha))/n quantile.
-The point estimate is a separate squared-error model fitted on all rows.
+:class:`BoostedRegressor` is the point model (xgboost or scikit-learn's histogram boosting).
+:class:`ConformalGBMRegressor` adds a 90 % interval by conformalized quantile regression
+(Romano, Patterson & Candes 2019, NeurIPS, "Conformalized Quantile Regression"): a quantile
+model trained on the proper training groups gives [q_lo(x), q_hi(x)]; on held-out calibration
+*groups* (publications, chemical systems or families, whatever the caller groups by) the
+conformity score s = max(q_lo - y, y - q_hi) sets the margin Q, its ceil((n+1)(1-alpha))/n
+quantile. The point estimate is the point model fitted on all rows.
 """
 
 from __future__ import annotations
@@ -48,28 +51,24 @@ def split_groups(groups: np.ndarray, fraction: float, random_state: int) -> np.n
     return np.isin(groups, chosen)
 
 
-class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
-    """Point estimate plus a calibrated interval from gradient boosting.
+class BoostedRegressor(RegressorMixin, BaseEstimator):
+    """Gradient-boosted point regressor, xgboost or scikit-learn.
 
     Parameters
     ----------
     backend: ``"xgboost"`` (hist trees, saved in xgboost's own UBJ format) or ``"sklearn"``
         (HistGradientBoostingRegressor, saved with skops, which loads without unpickling).
-    loss: loss of the point model; ``absolute_error`` (the default) resists the unit and
-        sign errors some publications carry, and the score NCE reports is an MAE.
-    coverage: nominal coverage of ``predict_interval``.
-    calibration_fraction: share of rows (by whole groups) held out to calibrate the interval.
+    loss: ``absolute_error`` (the default) resists the unit and sign errors some
+        publications carry, and the score NCE reports is an MAE.
     n_estimators, max_depth, learning_rate, subsample, colsample_bytree, min_child_weight,
-    reg_lambda: tree-boosting settings shared by the point and the quantile models.
-    random_state: seed for boosting and for the calibration split.
+    reg_lambda: tree-boosting settings.
+    random_state: boosting seed.
     n_jobs: threads.
     """
 
     _parameter_constraints: dict = {
         "backend": [StrOptions({"xgboost", "sklearn"})],
         "loss": [StrOptions({"absolute_error", "squared_error"})],
-        "coverage": [Interval(Real, 0, 1, closed="neither")],
-        "calibration_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "max_depth": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -85,8 +84,6 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
         self,
         backend: Backend = "xgboost",
         loss: Loss = "absolute_error",
-        coverage: float = 0.9,
-        calibration_fraction: float = 0.2,
         n_estimators: int = 600,
         max_depth: int = 6,
         learning_rate: float = 0.05,
@@ -99,8 +96,6 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
     ):
         self.backend = backend
         self.loss = loss
-        self.coverage = coverage
-        self.calibration_fraction = calibration_fraction
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -156,6 +151,113 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
         """An unfitted point model with this estimator's settings (for quick scoring)."""
         return self._make()
 
+    # -- estimator API -----------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        self._validate_params()
+        X = np.asarray(X, dtype=np.float32)
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        self.point_model_ = self.point_estimator()
+        self.point_model_.fit(X, np.asarray(y, dtype=float), sample_weight=w)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "point_model_")
+        return np.asarray(self.point_model_.predict(np.asarray(X, dtype=np.float32)), dtype=float)
+
+    # -- persistence (nce.models.io: xgboost UBJ or skops files, never pickle) -----------
+    def _models(self) -> dict:
+        return {"point": self.point_model_}
+
+    def _save_state(self, directory: Path) -> dict:
+        check_is_fitted(self, "point_model_")
+        models = self._models()
+        if self.backend == "xgboost":
+            for name, model in models.items():
+                model.save_model(directory / f"{name}.ubj")
+        else:
+            import skops.io
+
+            skops.io.dump(
+                {k: v if not isinstance(v, list) else list(v) for k, v in models.items()}, directory / "models.skops"
+            )
+        return {"n_features_in": self.n_features_in_}
+
+    def _load_models(self, directory: Path, names: tuple[str, ...]) -> dict:
+        if self.backend == "xgboost":
+            import xgboost as xgb
+
+            out = {}
+            for name in names:
+                out[name] = xgb.XGBRegressor()
+                out[name].load_model(directory / f"{name}.ubj")
+            return out
+        import skops.io
+
+        return skops.io.load(directory / "models.skops", trusted=SKOPS_TRUSTED)
+
+    def _load_state(self, state: dict, directory: Path) -> None:
+        self.point_model_ = self._load_models(directory, ("point",))["point"]
+        self.n_features_in_ = int(state["n_features_in"])
+
+    def feature_importances(self) -> np.ndarray | None:
+        """Gain importance of each feature in the point model (None for the sklearn backend,
+        whose trees record no gain)."""
+        check_is_fitted(self, "point_model_")
+        if self.backend != "xgboost":
+            return None
+        gain = self.point_model_.get_booster().get_score(importance_type="gain")
+        return np.array([gain.get(f"f{i}", 0.0) for i in range(self.n_features_in_)])
+
+
+class ConformalGBMRegressor(BoostedRegressor):
+    """:class:`BoostedRegressor` plus a constant-margin conformalized-quantile interval.
+
+    Parameters
+    ----------
+    coverage: nominal coverage of ``predict_interval``.
+    calibration_fraction: share of rows (by whole groups) held out to calibrate the interval.
+    The others as :class:`BoostedRegressor`; the quantile models share its settings.
+    """
+
+    _parameter_constraints: dict = {
+        **BoostedRegressor._parameter_constraints,
+        "coverage": [Interval(Real, 0, 1, closed="neither")],
+        "calibration_fraction": [Interval(Real, 0, 1, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        backend: Backend = "xgboost",
+        loss: Loss = "absolute_error",
+        coverage: float = 0.9,
+        calibration_fraction: float = 0.2,
+        n_estimators: int = 600,
+        max_depth: int = 6,
+        learning_rate: float = 0.05,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.6,
+        min_child_weight: float = 2.0,
+        reg_lambda: float = 1.0,
+        random_state: int = 0,
+        n_jobs: int = 2,
+    ):
+        super().__init__(
+            backend=backend,
+            loss=loss,
+            n_estimators=n_estimators,
+            max_depth=max_depth,
+            learning_rate=learning_rate,
+            subsample=subsample,
+            colsample_bytree=colsample_bytree,
+            min_child_weight=min_child_weight,
+            reg_lambda=reg_lambda,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
+        self.coverage = coverage
+        self.calibration_fraction = calibration_fraction
+
     def _quantile_predict(self, X) -> np.ndarray:
         if self.backend == "xgboost":
             out = np.asarray(self.quantile_model_.predict(X), dtype=float).reshape(len(X), -1)
@@ -163,16 +265,13 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
             out = np.column_stack([m.predict(X) for m in self.quantile_model_])
         return np.sort(out, axis=1)  # guard against quantile crossing
 
-    # -- estimator API -----------------------------------------------------------------
     def fit(self, X, y, groups=None, sample_weight=None):
-        self._validate_params()
+        super().fit(X, y, sample_weight=sample_weight)
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y, dtype=float)
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         alpha = 1.0 - self.coverage
-        self.point_model_ = self.point_estimator()
-        self.point_model_.fit(X, y, sample_weight=w)
         calib = split_groups(groups, self.calibration_fraction, self.random_state)
         proper = ~calib
         self.quantile_model_ = self._make((alpha / 2, 1 - alpha / 2))
@@ -186,12 +285,7 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
         scores = np.maximum(q[:, 0] - y[calib], y[calib] - q[:, 1])
         self.margin_ = conformal_margin(scores, self.coverage)
         self.n_calibration_ = int(calib.sum())
-        self.n_features_in_ = X.shape[1]
         return self
-
-    def predict(self, X) -> np.ndarray:
-        check_is_fitted(self, "point_model_")
-        return np.asarray(self.point_model_.predict(np.asarray(X, dtype=np.float32)), dtype=float)
 
     def predict_interval(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds of the ``coverage`` interval (the estimate lies inside)."""
@@ -205,41 +299,18 @@ class ConformalGBMRegressor(RegressorMixin, BaseEstimator):
         point = self.predict(X)
         return point, np.minimum(q[:, 0] - self.margin_, point), np.maximum(q[:, 1] + self.margin_, point)
 
-    # -- persistence (nce.models.io: xgboost UBJ or skops files, never pickle) -----------
+    # -- persistence --------------------------------------------------------------------
+    def _models(self) -> dict:
+        return {"point": self.point_model_, "quantile": self.quantile_model_}
+
     def _save_state(self, directory: Path) -> dict:
         check_is_fitted(self, "quantile_model_")
-        if self.backend == "xgboost":
-            self.point_model_.save_model(directory / "point.ubj")
-            self.quantile_model_.save_model(directory / "quantile.ubj")
-        else:
-            import skops.io
-
-            skops.io.dump(
-                {"point": self.point_model_, "quantile": list(self.quantile_model_)}, directory / "models.skops"
-            )
-        return {"margin": self.margin_, "n_calibration": self.n_calibration_, "n_features_in": self.n_features_in_}
+        return {**super()._save_state(directory), "margin": self.margin_, "n_calibration": self.n_calibration_}
 
     def _load_state(self, state: dict, directory: Path) -> None:
-        if self.backend == "xgboost":
-            import xgboost as xgb
-
-            self.point_model_, self.quantile_model_ = xgb.XGBRegressor(), xgb.XGBRegressor()
-            self.point_model_.load_model(directory / "point.ubj")
-            self.quantile_model_.load_model(directory / "quantile.ubj")
-        else:
-            import skops.io
-
-            models = skops.io.load(directory / "models.skops", trusted=SKOPS_TRUSTED)
-            self.point_model_, self.quantile_model_ = models["point"], list(models["quantile"])
+        models = self._load_models(directory, ("point", "quantile"))
+        self.point_model_ = models["point"]
+        self.quantile_model_ = models["quantile"] if self.backend == "xgboost" else list(models["quantile"])
         self.margin_ = float(state["margin"])
         self.n_calibration_ = int(state["n_calibration"])
         self.n_features_in_ = int(state["n_features_in"])
-
-    def feature_importances(self) -> np.ndarray | None:
-        """Gain importance of each feature in the point model (None for the sklearn backend,
-        whose trees record no gain)."""
-        check_is_fitted(self, "point_model_")
-        if self.backend != "xgboost":
-            return None
-        gain = self.point_model_.get_booster().get_score(importance_type="gain")
-        return np.array([gain.get(f"f{i}", 0.0) for i in range(self.n_features_in_)])

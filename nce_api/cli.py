@@ -224,7 +224,7 @@ def train(
 
 def _default_model(check: bool, quiet: bool) -> None:
     """``nce train --default-model [--check]``."""
-    from nce.pipelines.train import build_default_model, check_default_model
+    from nce.pipelines.train import TEXT_COLUMNS, build_default_model, check_default_model
 
     with _progress(quiet) as step:
         result = check_default_model(on_step=step) if check else build_default_model(on_step=step)
@@ -232,7 +232,7 @@ def _default_model(check: bool, quiet: bool) -> None:
         console.print(f"wrote the default model to {result}", markup=False, soft_wrap=True)
         return
     for column, diff in result["differences"].items():
-        unit = "rows differ" if column in ("in_domain", "error") else "largest difference"
+        unit = "rows differ" if column in TEXT_COLUMNS else "largest difference"
         console.print(f"{column}: {unit} {diff:g}", markup=False)
     if not result["ok"]:
         console.print(f"DIFFERS: the rebuilt default model is outside the tolerance {result['tolerance']:g}")
@@ -427,7 +427,9 @@ def suggest(
             "Ea_eV",
             "acquisition",
             "reason",
+            "novelty",
             "in_domain",
+            "warning",
         )
         if c in table
     ]
@@ -557,7 +559,9 @@ def _print_predictions(result) -> None:
         ("Tg_K", lambda r: fmt(r["Tg_K"], 0)),
         ("fragility_m", lambda r: fmt(r["fragility_m"], 1)),
         ("nbo_fraction", lambda r: fmt(r["nbo_fraction"])),
+        ("novelty (decades)", lambda r: "" if r["error"] else fmt(r["novelty"], 2)),
         ("in_domain", lambda r: "" if r["error"] else str(bool(r["in_domain"]))),
+        ("warning", lambda r: "" if r["error"] else str(r["warning"])),
         ("error", lambda r: r["error"]),
     ]
     for label, get in fields:

@@ -23,21 +23,31 @@ from nce.data.curation import FAST_ION_LOG10_SIGMA25, OTHER_LABS_MAX_DEVIATION_D
 from nce.data.datasets import curation_flags
 from nce.data.noise_floor import composition_key
 from nce.models.baselines import plain_models
-from nce.models.nce_model import TARGETS, NCEModel
+from nce.models.conformal import ConformalGBMRegressor
+from nce.models.nce_model import FROM_REGRESSOR, TARGETS, NCEModel
 from nce.pipelines.errors import UserError
 from nce.pipelines.metrics import regression_metrics
 from nce.pipelines.protocols import N_SPLITS, PROTOCOLS, groups_for, splits
-from nce.pipelines.validation import featurizer_of, frozen_features, out_of_fold
+from nce.pipelines.validation import featurizer_of, frozen_features, out_of_fold, quantile_column
 
 
 def default_models(nce: NCEModel, seed: int = 0) -> dict:
     """Every model ``nce evaluate`` compares, by name: the plain references, then NCE
-    (``nce``, the served settings), its ablation and its second model family."""
+    (``nce``, the served settings), the same point model with the constant-margin interval it
+    served before its intervals learned novelty (``nce_xgb_cqr``, the interval baseline), and
+    NCE's ablation and second model family (with that cheaper interval: they are there for
+    their point accuracy)."""
+
+    def cqr(**regressor_params):
+        params = {**nce.regressor.get_params(), **regressor_params}
+        return {"regressor": ConformalGBMRegressor(**params), "uncertainty": FROM_REGRESSOR}
+
     return {
         **plain_models(seed),
         "nce_xgb": nce,
-        "nce_xgb_no_physics": _variant(nce, featurizer__physics=False),
-        "nce_sklearn_hgb": _variant(nce, regressor__backend="sklearn"),
+        "nce_xgb_cqr": _variant(nce, **cqr()),
+        "nce_xgb_no_physics": _variant(nce, featurizer__physics=False, **cqr()),
+        "nce_sklearn_hgb": _variant(nce, **cqr(backend="sklearn")),
     }
 
 
@@ -51,8 +61,10 @@ def cross_validate(
     protocols=PROTOCOLS,
     targets=TARGETS,
     on_step: Callable[[str], None] = lambda _: None,
+    levels: tuple[float, ...] = (),
 ) -> pd.DataFrame:
-    """Out-of-fold predictions, one row per (protocol, target, model, tested glass).
+    """Out-of-fold predictions, one row per (protocol, target, model, tested glass), with the
+    predictive distribution's quantiles at ``levels`` (columns ``q<level>``) where a model has one.
 
     NCE models share one cross-fitted feature table per featurizer setting. Rows flagged by
     curation (:func:`nce.data.datasets.curation_flags`) are never trained on; each is predicted
@@ -83,6 +95,7 @@ def cross_validate(
                 groups=groups,
                 features=features,
                 on_fold=lambda k, label=f"{protocol} {name}", n=len(folds): on_step(f"{label} fold {k + 1}/{n}"),
+                levels=levels,
             )
             for target in targets:
                 y = frame[target].to_numpy(dtype=float)
@@ -102,6 +115,8 @@ def cross_validate(
                     record.update(
                         novelty=oof["novelty"].to_numpy()[tested], in_domain=oof["in_domain"].to_numpy()[tested]
                     )
+                for q in levels:
+                    record[f"q{q:g}"] = oof[quantile_column(target, q)].to_numpy()[tested]
                 records.append(pd.DataFrame(record))
     return pd.concat(records, ignore_index=True)
 
@@ -354,8 +369,10 @@ def run_evaluation(
     model_params: dict | None = None,
     featurizer_params: dict | None = None,
     on_step: Callable[[str], None] = lambda _: None,
+    levels: tuple[float, ...] = (),
 ) -> dict:
-    """Cross-validate every model under every protocol and log one MLflow run.
+    """Cross-validate every model under every protocol and log one MLflow run (``levels``:
+    quantiles of the predictive distributions to keep, see :func:`cross_validate`).
 
     The rows flagged by curation are predicted out of fold and reported as their own slice;
     ``n_rows`` counts the training rows, ``n_flagged`` the flagged ones, and
@@ -397,7 +414,7 @@ def run_evaluation(
             before = (N_SPLITS - 1) * int((~flagged).sum())
             near = (before - kept, (before - kept) / before)
             mlflow.log_metric("chemical_system.near_duplicates_dropped_share", near[1])
-        oof = cross_validate(frame, chosen, protocols=protocols, on_step=on_step)
+        oof = cross_validate(frame, chosen, protocols=protocols, on_step=on_step, levels=levels)
         summary = summarize(oof, frame)
         multi = {}
         if "publication" in protocols and "nce_xgb" in chosen:

@@ -15,7 +15,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy.stats import norm  # noqa: E402
 
 from nce.data.files import atomic_path  # noqa: E402
 from nce.pipelines.plots import UNITS  # noqa: E402
@@ -78,27 +77,32 @@ def family_counts(family: np.ndarray, path, top: int = 20) -> Path:
     return save_figure(fig, path)
 
 
-def calibration_curve(y: dict, pred: dict, lo: dict, hi: dict, path, levels=None) -> tuple[Path, pd.DataFrame]:
-    """Nominal against observed coverage of central intervals.
+#: Central-interval levels of the calibration curve and the quantiles they need.
+CALIBRATION_LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+CALIBRATION_QUANTILES = tuple(sorted({round(x, 4) for c in CALIBRATION_LEVELS for x in ((1 - c) / 2, (1 + c) / 2)}))
 
-    The 90 % conformal interval implies a standard deviation (half width / z_0.95), the same
-    Gaussian belief ``nce suggest`` uses; the curve checks the intervals pred ± z·sd for each
-    nominal level. The conformal 90 % interval itself is marked separately.
+
+def calibration_curve(y: dict, quantiles: dict, lo: dict, hi: dict, path) -> tuple[Path, pd.DataFrame]:
+    """Nominal against observed coverage of the predictive distribution's central intervals.
+
+    ``quantiles[target][level]`` holds each glass's quantile at the levels of
+    :data:`CALIBRATION_QUANTILES`; the printed 90 % interval (``lo``, ``hi``) is marked separately.
     """
-    levels = np.asarray(levels if levels is not None else [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99])
-    z90 = norm.ppf(0.95)
     rows = []
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="ideal")
     for target, color in (("log10_sigma25", "tab:blue"), ("Ea_eV", "tab:orange")):
-        yt, p, low, high = (np.asarray(d[target], dtype=float) for d in (y, pred, lo, hi))
-        sd = np.maximum((high - low) / (2 * z90), 1e-9)
-        observed = [float(np.mean(np.abs(yt - p) <= norm.ppf(0.5 + q / 2) * sd)) for q in levels]
-        conformal = float(np.mean((yt >= low) & (yt <= high)))
-        rows += [{"target": target, "nominal": float(q), "observed": o} for q, o in zip(levels, observed)]
-        rows.append({"target": target, "nominal": 0.9, "observed": conformal, "interval": "conformal"})
-        ax.plot(levels, observed, "o-", color=color, ms=4, label=f"{target} (Gaussian from the interval)")
-        ax.plot([0.9], [conformal], "*", color=color, ms=14, mec="k", label=f"{target} conformal 90 %: {conformal:.3f}")
+        yt, low, high = (np.asarray(d[target], dtype=float) for d in (y, lo, hi))
+        q = quantiles[target]
+        observed = [
+            float(np.mean((yt >= q[round((1 - c) / 2, 4)]) & (yt <= q[round((1 + c) / 2, 4)])))
+            for c in CALIBRATION_LEVELS
+        ]
+        printed = float(np.mean((yt >= low) & (yt <= high)))
+        rows += [{"target": target, "nominal": float(c), "observed": o} for c, o in zip(CALIBRATION_LEVELS, observed)]
+        rows.append({"target": target, "nominal": 0.9, "observed": printed, "interval": "printed 90 %"})
+        ax.plot(CALIBRATION_LEVELS, observed, "o-", color=color, ms=4, label=f"{target} (predictive distribution)")
+        ax.plot([0.9], [printed], "*", color=color, ms=14, mec="k", label=f"{target} printed 90 %: {printed:.3f}")
     ax.set_xlabel("nominal coverage")
     ax.set_ylabel("observed coverage (out of fold)")
     ax.set_xlim(0, 1)
@@ -107,7 +111,7 @@ def calibration_curve(y: dict, pred: dict, lo: dict, hi: dict, path, levels=None
     ax.set_title("calibration of the intervals")
     fig.tight_layout()
     table = pd.DataFrame(rows)
-    table["interval"] = table.get("interval", pd.Series(dtype=object)).fillna("gaussian")
+    table["interval"] = table.get("interval", pd.Series(dtype=object)).fillna("distribution")
     return save_figure(fig, path), table
 
 

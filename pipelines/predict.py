@@ -31,7 +31,9 @@ OUTPUT_COLUMNS = [
     "Tg_K",
     "fragility_m",
     "nbo_fraction",
+    "novelty",
     "in_domain",
+    "warning",
     "error",
 ]
 PROCESSING = ("route", "state", "heat_treatment_C", "temperature_C")
@@ -71,8 +73,9 @@ def neighbors_frame(model, frame: pd.DataFrame, k: int) -> pd.DataFrame:
     return model.neighbors(_model_rows(parsed, good, processing), k)
 
 
-def predict_frame(model, frame: pd.DataFrame) -> pd.DataFrame:
-    """Input columns kept, docs/design.md output columns added; bad rows carry ``error``."""
+def predict_frame(model, frame: pd.DataFrame, levels=()) -> pd.DataFrame:
+    """Input columns kept, docs/design.md output columns added; bad rows carry ``error``;
+    ``levels`` adds the predictive distribution's quantile columns (``nce suggest``)."""
     if "composition" not in frame.columns:
         raise UserError("input needs a 'composition' column")
     frame = frame.reset_index(drop=True)
@@ -83,9 +86,12 @@ def predict_frame(model, frame: pd.DataFrame) -> pd.DataFrame:
     out["normalized_composition"] = [p.normalized if not e else "" for p, e in zip(parsed, errors)]
     out["error"] = errors
     out["in_domain"] = False
+    out["warning"] = ""
     good = np.array([not e for e in errors])
     if good.any():
-        pred = model.predict_table(_model_rows(parsed, good, processing))
+        pred = model.predict_table(_model_rows(parsed, good, processing), levels=levels)
+        added = [c for c in pred.columns if c not in out]  # the quantile columns, in one block
+        out = pd.concat([out, pd.DataFrame(np.nan, index=out.index, columns=added)], axis=1)
         for col in pred.columns:
             out.loc[good, col] = pred[col].to_numpy()
     out["in_domain"] = out["in_domain"].astype(bool)

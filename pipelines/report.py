@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from nce.data.files import write_text_atomic
-from nce.models.nce_model import TARGETS
+from nce.models.nce_model import TARGETS, quantile_column
 from nce.pipelines.errors import UserError
+from nce.pipelines.figures import CALIBRATION_QUANTILES
 from nce.pipelines.validation import frozen_clone, out_of_fold
 
 DEFAULT_SAMPLE = 2000
@@ -52,9 +53,10 @@ def n_steps(n_folds: int = 5) -> int:
 def oof_predictions(
     model, frame: pd.DataFrame, X: pd.DataFrame, n_folds: int, seed: int, on_fold=lambda k: None
 ) -> pd.DataFrame:
-    """Publication-grouped out-of-fold predictions and 90 % intervals of both targets,
-    refitting a clone of the model (same settings, seeded) on the other folds' features ``X``
-    (made by the model's fitted featurizer)."""
+    """Publication-grouped out-of-fold predictions, 90 % intervals and the predictive
+    distribution's quantiles at :data:`~nce.pipelines.figures.CALIBRATION_QUANTILES` of both
+    targets, refitting a clone of the model (same settings, seeded) on the other folds'
+    features ``X`` (made by the model's fitted featurizer)."""
     from sklearn.model_selection import GroupKFold
 
     groups = frame["KOD"].astype(str).to_numpy()
@@ -64,7 +66,9 @@ def oof_predictions(
     if template.regressor is not None and "random_state" in template.regressor.get_params():
         template.set_params(regressor__random_state=seed)
     folds = list(GroupKFold(n_folds).split(frame, groups=groups))
-    return out_of_fold(template, frame, folds, TARGETS, groups=groups, features=X, on_fold=on_fold)
+    return out_of_fold(
+        template, frame, folds, TARGETS, groups=groups, features=X, on_fold=on_fold, levels=CALIBRATION_QUANTILES
+    )
 
 
 def latest_campaign(experiment_id: str) -> dict | None:
@@ -199,10 +203,13 @@ def run_report(
     )
     on_step(STEPS[2])
     fam = family(rows)
-    metrics, y, pred, lo, hi = {}, {}, {}, {}, {}
+    metrics, y, pred, lo, hi, quantiles = {}, {}, {}, {}, {}, {}
     for target in TARGETS:
         ok = oof[target].notna().to_numpy() & rows[target].notna().to_numpy()
         y[target], pred[target] = rows.loc[ok, target].to_numpy(float), oof.loc[ok, target].to_numpy(float)
+        quantiles[target] = {
+            level: oof.loc[ok, quantile_column(target, level)].to_numpy(float) for level in CALIBRATION_QUANTILES
+        }
         lo[target], hi[target] = (
             oof.loc[ok, f"{target}_lo"].to_numpy(float),
             oof.loc[ok, f"{target}_hi"].to_numpy(float),
@@ -232,7 +239,7 @@ def run_report(
             figs[f"residuals_{target}"] = plots.residuals_by_family(
                 pred[target] - y[target], fam[ok], target, tmp / f"residuals_by_family_{target}.png"
             )
-        figs["calibration"], calibration = figures.calibration_curve(y, pred, lo, hi, tmp / "calibration.png")
+        figs["calibration"], calibration = figures.calibration_curve(y, quantiles, lo, hi, tmp / "calibration.png")
         importance = {}
         for target in TARGETS:
             importance[target] = model.feature_importances(target)
@@ -401,9 +408,9 @@ def _build_page(
             "calibration",
             (
                 "Calibration",
-                "<p>Observed against nominal coverage. Each curve uses the Gaussian belief implied by the "
-                "90 % conformal interval (sd = half width / 1.645, as <code>nce suggest</code> does); the stars are the "
-                "conformal 90 % intervals themselves.</p>"
+                "<p>Observed against nominal coverage of the central intervals of NCE's predictive distribution "
+                "(the one <code>nce suggest</code> reads: its 5th and 95th percentiles are the printed interval), "
+                "out of fold by publication; the stars are the printed 90 % intervals themselves.</p>"
                 + _img(figs["calibration"], "Calibration curve: nominal against observed coverage")
                 + _table(
                     calibration.pivot_table(

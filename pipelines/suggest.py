@@ -1,16 +1,21 @@
 """``nce suggest``: the next experiments inside a user's composition space.
 
 1. Candidates: Sobol points on the bounded simplex (:mod:`nce.pipelines.search_space`).
-2. Belief: NCE's prediction for each candidate (mean, and a standard deviation from its
-   90 % interval), updated by the user's own measurements (``--measured``): a Gaussian
-   process on the residuals (measured − NCE) in atomic-fraction and processing space, with
-   NCE as its prior mean (a GP with a model prior mean; Rasmussen & Williams 2006, §2.7).
-   A measurement's weight is the ratio of the prior variance (NCE's own uncertainty) to the
-   measurement scatter (0.3 decades, the within-lab repeatability), so measured glasses pull
-   their neighbourhood hard and leave distant compositions to NCE.
-3. Acquisition: expected improvement (Jones et al. 1998), upper confidence bound (Srinivas
-   et al. 2010), Thompson sampling from the belief, pure exploration (largest interval); for
-   two objectives, hypervolume improvement of the optimistic point over the current front.
+2. Belief: NCE's predictive distribution for each candidate (nce.models.uncertainty; the
+   quantiles whose 0.05 and 0.95 levels are the printed 90 % interval, asymmetric and
+   heavy-tailed as NCE's errors are), updated by the user's own measurements
+   (``--measured``): a Gaussian process on the residuals (measured − NCE) in atomic-fraction
+   and processing space, with NCE as its prior mean (a GP with a model prior mean; Rasmussen
+   & Williams 2006, §2.7), which moves the distribution by the GP mean and narrows it around
+   its centre by the GP's variance reduction. A measurement's weight is the ratio of the prior
+   variance (NCE's own uncertainty) to the measurement scatter (0.3 decades, the within-lab
+   repeatability), so measured glasses pull their neighbourhood hard and leave distant
+   compositions to NCE.
+3. Acquisition, all read from that distribution: expected improvement (Jones et al. 1998,
+   the expectation of max(Y - best, 0) over the quantiles), upper confidence bound (Srinivas
+   et al. 2010, the quantile at Phi(kappa)), Thompson sampling (a random quantile), pure
+   exploration (the widest 90 % interval); for two objectives, hypervolume improvement of the
+   optimistic point over the current front.
 4. Batch: greedy with local penalization (González et al. 2016, simplified): after each pick,
    the acquisition of candidates near it is damped, so a batch spreads over the space;
    for the Pareto objective the pick joins the front instead (kriging believer).
@@ -28,6 +33,7 @@ from scipy.stats import norm
 
 from nce.data.arrhenius import log10_sigma_at
 from nce.data.composition import parse_many
+from nce.models.nce_model import quantile_column
 from nce.pipelines.errors import UserError
 from nce.pipelines.search_space import SearchSpace
 
@@ -37,14 +43,37 @@ Z90 = 1.6448536269514722
 MEASUREMENT_SD = 0.3  # decades (log10 sigma); Ea: 0.03 eV
 EA_MEASUREMENT_SD = 0.03
 UCB_KAPPA = 2.0
+#: The upper confidence bound is the belief's quantile at Phi(kappa) (0.977 for kappa 2).
+UCB_LEVEL = float(norm.cdf(UCB_KAPPA))
+
+
+#: Quantile levels a belief is held at: the midpoints of 50 equal-probability bins (so an
+#: expectation is their plain mean), which include the interval's 0.05 and 0.95.
+LEVELS = tuple(np.round((np.arange(50) + 0.5) / 50, 4))
 
 
 @dataclass
 class Belief:
-    """Mean and standard deviation of one objective (larger is better) per candidate."""
+    """The distribution of one objective (larger is better) per candidate: its centre (NCE's
+    point estimate, moved by measurements) and its quantiles at :data:`LEVELS` (one row each)."""
 
     mean: np.ndarray
-    sd: np.ndarray
+    quantiles: np.ndarray
+
+    def quantile(self, level) -> np.ndarray:
+        """The quantile at ``level`` (a number, or one per candidate), interpolated in the levels."""
+        level = np.broadcast_to(np.asarray(level, dtype=float), self.mean.shape)
+        position = np.interp(level, LEVELS, np.arange(len(LEVELS)))
+        below = np.clip(np.floor(position).astype(int), 0, len(LEVELS) - 1)
+        above = np.clip(below + 1, 0, len(LEVELS) - 1)
+        rows = np.arange(len(self.mean))
+        share = position - below
+        return (1 - share) * self.quantiles[rows, below] + share * self.quantiles[rows, above]
+
+    @property
+    def sd(self) -> np.ndarray:
+        """A robust spread: the 90 % interval's width over 2 z(0.95) (the GP's prior scale)."""
+        return np.maximum((self.quantile(0.95) - self.quantile(0.05)) / (2 * Z90), 1e-4)
 
 
 def _coordinates(frame: pd.DataFrame, elements: list[str]) -> np.ndarray:
@@ -70,19 +99,21 @@ def residual_update(
     ok = np.isfinite(residual)
     if not ok.any():
         return prior
-    amplitude = float(np.median(prior.sd)) ** 2
+    prior_sd = prior.sd
+    amplitude = float(np.median(prior_sd)) ** 2
     kernel = ConstantKernel(amplitude, "fixed") * RBF(0.1, (0.02, 1.0)) + WhiteKernel(noise_sd**2, "fixed")
     gp = GaussianProcessRegressor(kernel=kernel, optimizer="fmin_l_bfgs_b" if ok.sum() >= 8 else None, random_state=0)
     gp.fit(X_meas[ok], residual[ok])
     mean, sd = gp.predict(X_cand, return_std=True)
     # the GP's prior sd is NCE's typical sd; scale it to each candidate's own NCE sd
-    shrink = np.sqrt(np.clip(sd**2 - noise_sd**2, 0.0, None)) / np.sqrt(amplitude)
-    return Belief(prior.mean + mean, prior.sd * np.clip(shrink, 0.05, 1.0))
+    shrink = np.clip(np.sqrt(np.clip(sd**2 - noise_sd**2, 0.0, None)) / np.sqrt(amplitude), 0.05, 1.0)
+    centre = prior.mean[:, None]
+    return Belief(prior.mean + mean, centre + mean[:, None] + shrink[:, None] * (prior.quantiles - centre))
 
 
 def expected_improvement(b: Belief, best: float) -> np.ndarray:
-    z = (b.mean - best) / b.sd
-    return (b.mean - best) * norm.cdf(z) + b.sd * norm.pdf(z)
+    """E[max(Y - best, 0)] under the belief: the mean over its equal-probability quantiles."""
+    return np.clip(b.quantiles - best, 0.0, None).mean(axis=1)
 
 
 def hypervolume_2d(points: np.ndarray, reference: np.ndarray) -> float:
@@ -106,11 +137,11 @@ def acquisition_values(
     if acquisition == "ei":
         return expected_improvement(b, best[0])
     if acquisition == "ucb":
-        return b.mean + UCB_KAPPA * b.sd
+        return b.quantile(UCB_LEVEL)
     if acquisition == "thompson":
-        return rng.normal(b.mean, b.sd)
+        return b.quantile(rng.uniform(LEVELS[0], LEVELS[-1], size=len(b.mean)))
     if acquisition == "explore":
-        return b.sd
+        return b.quantile(0.95) - b.quantile(0.05)
     raise UserError(f"unknown acquisition {acquisition!r} (one of {', '.join(ACQUISITIONS)})")
 
 
@@ -145,12 +176,20 @@ def select_pareto(
 
 
 def _objective_beliefs(pred: pd.DataFrame, objective: str, temperature_C: float | None) -> list[Belief]:
-    col = "log10_sigma_T" if temperature_C is not None else "log10_sigma25"
-    sigma_sd = np.maximum((pred["log10_sigma25_hi"] - pred["log10_sigma25_lo"]).to_numpy() / (2 * Z90), 1e-3)
-    ea_sd = np.maximum((pred["Ea_eV_hi"] - pred["Ea_eV_lo"]).to_numpy() / (2 * Z90), 1e-4)
-    sigma = Belief(pred[col].to_numpy(dtype=float), sigma_sd)
-    ea = Belief(-pred["Ea_eV"].to_numpy(dtype=float), ea_sd)  # maximize -Ea
-    return {"sigma": [sigma], "ea": [ea], "pareto": [sigma, ea]}[objective]
+    """Beliefs from ``nce predict``'s table with the quantile columns at :data:`LEVELS`.
+
+    log10 sigma at another temperature takes sigma25's distribution moved to its own point
+    (the Arrhenius extrapolation's share of the uncertainty is not added); -Ea is maximized,
+    so its quantiles are Ea's reversed."""
+    s25 = pred[[quantile_column("log10_sigma25", q) for q in LEVELS]].to_numpy(dtype=float)
+    ea = pred[[quantile_column("Ea_eV", q) for q in LEVELS]].to_numpy(dtype=float)
+    centre = pred["log10_sigma25"].to_numpy(dtype=float)
+    if temperature_C is not None:
+        shift = pred["log10_sigma_T"].to_numpy(dtype=float) - centre
+        centre, s25 = centre + shift, s25 + shift[:, None]
+    sigma = Belief(centre, s25)
+    neg_ea = Belief(-pred["Ea_eV"].to_numpy(dtype=float), -ea[:, ::-1])
+    return {"sigma": [sigma], "ea": [neg_ea], "pareto": [sigma, neg_ea]}[objective]
 
 
 def measured_observations(measured: pd.DataFrame, objective: str, temperature_C: float | None) -> list[np.ndarray]:
@@ -174,13 +213,13 @@ def _posterior_columns(
     """Report the belief updated by the user's measurements, not NCE's prior."""
     kinds = {"sigma": ["sigma"], "ea": ["ea"], "pareto": ["sigma", "ea"]}[objective]
     for b, kind in zip(beliefs, kinds):
-        m, s = b.mean[chosen], b.sd[chosen]
+        m, lo, hi = b.mean[chosen], b.quantile(0.05)[chosen], b.quantile(0.95)[chosen]
         if kind == "ea":
-            out["Ea_eV"], out["Ea_eV_lo"], out["Ea_eV_hi"] = -m, np.maximum(-m - Z90 * s, 0.0), -m + Z90 * s
+            out["Ea_eV"], out["Ea_eV_lo"], out["Ea_eV_hi"] = -m, np.maximum(-hi, 0.0), -lo
         elif temperature_C is not None:
             out["log10_sigma_T"] = m
         else:
-            out["log10_sigma25"], out["log10_sigma25_lo"], out["log10_sigma25_hi"] = m, m - Z90 * s, m + Z90 * s
+            out["log10_sigma25"], out["log10_sigma25_lo"], out["log10_sigma25_hi"] = m, lo, np.minimum(hi, 0.0)
 
 
 def suggest(
@@ -217,7 +256,7 @@ def suggest(
     query = cand[["composition", *[c for c in ("route", "state", "heat_treatment_C") if c in cand]]].copy()
     if temperature_C is not None:
         query["temperature_C"] = temperature_C
-    pred = predict_frame(model, query)
+    pred = predict_frame(model, query, levels=LEVELS)
     beliefs = _objective_beliefs(pred, objective, temperature_C)
     X = _coordinates(cand, elements)
     best = np.array([np.nanmax(b.mean) for b in beliefs])
@@ -233,6 +272,7 @@ def suggest(
             measured[["composition", *[c for c in ("route", "state", "heat_treatment_C") if c in measured]]].assign(
                 **({"temperature_C": temperature_C} if temperature_C is not None else {})
             ),
+            levels=LEVELS,
         )
         observed = measured_observations(measured, objective, temperature_C)
         prior_meas = _objective_beliefs(meas_pred, objective, temperature_C)
@@ -246,7 +286,7 @@ def suggest(
         )
     length = 0.15 * float(np.sqrt(((X.max(axis=0) - X.min(axis=0)) ** 2).sum()) or 1.0)
     if objective == "pareto":
-        opt = np.column_stack([b.mean + UCB_KAPPA * b.sd for b in beliefs])
+        opt = np.column_stack([b.quantile(UCB_LEVEL) for b in beliefs])
         means = np.column_stack([b.mean for b in beliefs])
         if measured is not None and len(measured) and np.isfinite(np.column_stack(observed)).all(axis=1).any():
             obs = np.column_stack(observed)
@@ -265,13 +305,14 @@ def suggest(
     b0 = beliefs[0]
     if measured is not None and len(measured):
         _posterior_columns(out, beliefs, objective, temperature_C, chosen)
+    lo0, hi0 = b0.quantile(0.05), b0.quantile(0.95)
     out["reason"] = [
         "explore: chosen for its uncertainty"
         if acquisition == "explore" and objective != "pareto"
         else (
             "exploit: predicted in the top 10 % of the space"
             if b0.mean[i] >= top
-            else f"explore: interval ±{Z90 * b0.sd[i]:.2f} around a mid-ranked prediction"
+            else f"explore: 90 % interval [{lo0[i]:.2f}, {hi0[i]:.2f}] around a mid-ranked prediction {b0.mean[i]:.2f}"
         )
         for i in chosen
     ]
@@ -288,7 +329,9 @@ def suggest(
         *(["log10_sigma_T"] if temperature_C is not None else []),
         "acquisition",
         "reason",
+        "novelty",
         "in_domain",
+        "warning",
     ]
     return out[cols].reset_index(drop=True)
 

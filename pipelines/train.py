@@ -22,18 +22,19 @@ from nce.data.files import atomic_directory
 from nce.data.literature import load_literature
 from nce.data.schema import DEFAULT_ROUTE, DEFAULT_STATE, PROCESSED_DIR, element_columns, read_manifest
 from nce.models import io
-from nce.models.conformal import ConformalGBMRegressor
+from nce.models.conformal import BoostedRegressor
 from nce.models.domain import ApplicabilityDomain
 from nce.models.featurizer import GlassFeaturizer
 from nce.models.nce_model import TARGETS, NCEModel
 from nce.models.property_models import CompositionPropertyRegressor
+from nce.models.uncertainty import NormalizedConformal
 from nce.pipelines.errors import UserError
 from nce.pipelines.metrics import regression_metrics
 from nce.pipelines.submodels_cache import DEFAULT_FOLDS, cached_submodels
 from nce.pipelines.validation import frozen_clone, out_of_fold
 
 DEFAULT_SEED = 0
-#: ConformalGBMRegressor's own defaults (the settings benchmarks/RESULTS.md records); `nce tune`
+#: BoostedRegressor's own defaults (the settings benchmarks/RESULTS.md records); `nce tune`
 #: can replace them (`nce train --params best.json`).
 DEFAULT_MODEL_PARAMS: dict = {}
 #: What ``--featurizer-params`` may set: the sub-models' size (cached per setting) and the
@@ -131,18 +132,20 @@ def make_featurizer(seed: int = DEFAULT_SEED, featurizer_params: dict | None = N
 def make_model(
     params: dict | None = None, seed: int = DEFAULT_SEED, featurizer_params: dict | None = None, on_step=lambda _: None
 ) -> NCEModel:
-    """The default NCE model: cached sub-models, the interval regressor's settings from
-    ``params`` (its constructor arguments; ``backend`` picks the model family), all seeded."""
-    unknown = sorted(set(params or {}) - set(ConformalGBMRegressor().get_params()))
+    """The default NCE model: cached sub-models, the point regressor's settings from
+    ``params`` (its constructor arguments; ``backend`` picks the model family), the
+    novelty-aware predictive distribution, all seeded."""
+    unknown = sorted(set(params or {}) - set(BoostedRegressor().get_params()))
     if unknown:
         raise UserError(
-            f"--params: unknown setting {unknown[0]!r} (one of {', '.join(ConformalGBMRegressor().get_params())})"
+            f"--params: unknown setting {unknown[0]!r} (one of {', '.join(BoostedRegressor().get_params())})"
         )
-    regressor = _checked(ConformalGBMRegressor(**{**DEFAULT_MODEL_PARAMS, "random_state": seed}), "--params", params)
+    regressor = _checked(BoostedRegressor(**{**DEFAULT_MODEL_PARAMS, "random_state": seed}), "--params", params)
     return NCEModel(
         featurizer=make_featurizer(seed, featurizer_params, on_step),
         regressor=regressor,
         domain=ApplicabilityDomain(random_state=seed),
+        uncertainty=NormalizedConformal(random_state=seed),
     )
 
 
@@ -330,9 +333,13 @@ def build_default_model(output: Path | None = None, on_step: Callable[[str], Non
     return output
 
 
+#: Output columns compared row by row (a count of differing rows) rather than as numbers.
+TEXT_COLUMNS = ("in_domain", "warning", "error")
+
+
 def compare_models(a: NCEModel, b: NCEModel, panel: pd.DataFrame | None = None) -> dict:
     """Largest absolute difference per output column of ``nce predict`` between two models
-    on :data:`CHECK_PANEL` (``in_domain`` and ``error``: the number of rows that differ)."""
+    on :data:`CHECK_PANEL` (``in_domain``, ``warning`` and ``error``: the number of rows that differ)."""
     from nce.pipelines.predict import predict_frame
 
     panel = CHECK_PANEL if panel is None else panel
@@ -341,7 +348,7 @@ def compare_models(a: NCEModel, b: NCEModel, panel: pd.DataFrame | None = None) 
     for col in pa.columns:
         if col in panel.columns or col == "normalized_composition":
             continue
-        if col in ("in_domain", "error"):
+        if col in TEXT_COLUMNS:
             diffs[col] = float((pa[col].to_numpy() != pb[col].to_numpy()).sum())
             continue
         va, vb = pa[col].to_numpy(dtype=float), pb[col].to_numpy(dtype=float)
@@ -360,5 +367,5 @@ def check_default_model(on_step: Callable[[str], None] = lambda _: None, toleran
         rebuilt = load_model_folder(build_default_model(Path(tmp) / "default", on_step))
         on_step("comparing predictions")
         diffs = compare_models(shipped, rebuilt)
-    ok = all(v == 0 if k in ("in_domain", "error") else v <= tolerance for k, v in diffs.items())
+    ok = all(v == 0 if k in TEXT_COLUMNS else v <= tolerance for k, v in diffs.items())
     return {"differences": diffs, "ok": ok, "tolerance": tolerance}

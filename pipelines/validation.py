@@ -19,9 +19,9 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import has_fit_parameter
 
 from nce.models.featurizer import GlassFeaturizer
-from nce.models.nce_model import TARGETS, NCEModel
+from nce.models.nce_model import TARGETS, NCEModel, quantile_column
 
-__all__ = ["featurizer_of", "frozen_clone", "frozen_features", "out_of_fold"]
+__all__ = ["featurizer_of", "frozen_clone", "frozen_features", "out_of_fold", "quantile_column"]
 
 
 def featurizer_of(estimator: NCEModel):
@@ -51,6 +51,7 @@ def out_of_fold(
     groups: np.ndarray | None = None,
     features: pd.DataFrame | None = None,
     on_fold: Callable[[int], None] = lambda k: None,
+    levels: tuple[float, ...] = (),
 ) -> pd.DataFrame:
     """Out-of-fold predictions of every target, with 90 % bounds where the estimator has them.
 
@@ -63,16 +64,20 @@ def out_of_fold(
         groups: per-row groups passed to ``fit`` (interval calibration; default ``frame.KOD``).
         features: precomputed features of ``frame`` (see :func:`frozen_features`).
         on_fold: called with the fold number before each fit.
+        levels: quantile levels of the predictive distribution to record (estimators with
+            a fitted distribution: ``predict_quantiles`` and ``uncertainty_``).
 
     Returns:
         ``frame``'s index; per target the columns ``target``, ``target_lo``, ``target_hi``
         (NaN where a row was never held out or the estimator gives no interval), and for
-        estimators with a domain (``novelty``) the columns ``novelty`` and ``in_domain``.
+        estimators with a domain (``novelty``) the columns ``novelty`` and ``in_domain``, and
+        per target and level ``target_q<level>`` (e.g. ``Ea_eV_q0.25``; NaN without a distribution).
     """
     groups = frame["KOD"].to_numpy() if groups is None else np.asarray(groups)
     columns = [f"{t}{s}" for t in targets for s in ("", "_lo", "_hi")]
     if hasattr(estimator, "novelty"):
         columns += ["novelty", "in_domain"]
+    columns += [quantile_column(t, q) for t in targets for q in levels]
     out = pd.DataFrame(np.nan, index=frame.index, columns=columns)
     takes_groups, takes_features = has_fit_parameter(estimator, "groups"), has_fit_parameter(estimator, "features")
     if features is not None and not takes_features:
@@ -96,5 +101,10 @@ def out_of_fold(
         if "novelty" in out:
             novelty = model.novelty(test_rows, **predict_kw)
             out.iloc[test, out.columns.get_loc("novelty")] = novelty
-            out.iloc[test, out.columns.get_loc("in_domain")] = (novelty <= model.domain_.threshold_).astype(float)
+            out.iloc[test, out.columns.get_loc("in_domain")] = model.in_domain(novelty).astype(float)
+        if levels and getattr(model, "uncertainty_", None):
+            quantiles = model.predict_quantiles(test_rows, levels, **predict_kw)
+            for t in targets:
+                for j, q in enumerate(levels):
+                    out.iloc[test, out.columns.get_loc(quantile_column(t, q))] = quantiles[t][:, j]
     return out

@@ -476,7 +476,7 @@ NA_TEXTS = {
     "nan",
     "null",
 }
-NUMERIC_OUT = ["log10_sigma25", "log10_sigma25_lo", "log10_sigma25_hi", "Ea_eV", "Ea_eV_lo", "Ea_eV_hi"]
+NUMERIC_OUT = ["log10_sigma25", "log10_sigma25_lo", "log10_sigma25_hi", "Ea_eV", "Ea_eV_lo", "Ea_eV_hi", "novelty"]
 composition_cells = st.one_of(
     st.sampled_from(
         ["70Li2S-30P2S5", "Li3PS4", "80(0.7Li2S-0.3P2S5)-20LiI", "50Li2O-50SiO2", "Li2.9PO3.3N0.46", "33LiI-67Li3PS4"]
@@ -578,6 +578,13 @@ def check_prediction_file(out: Path, n_rows: int, columns: list[str] | None, tem
         good["log10_sigma25"] <= good["log10_sigma25_hi"] + 1e-9
     ).all()
     assert (res.loc[~bad, "normalized_composition"].astype(str).str.len() > 0).all()
+    assert (good["novelty"] > 0).all() and (good["Ea_eV_lo"] <= good["Ea_eV_hi"]).all()
+    # a usable row is out of the domain exactly when it says why, in one line; a bad row says nothing
+    warning = res["warning"].fillna("").astype(str).to_numpy()
+    in_domain = res["in_domain"].astype(str).str.lower().isin(("true", "1")).to_numpy()
+    assert all("\n" not in w for w in warning)
+    assert (warning[bad] == "").all() and not in_domain[bad].any()
+    assert ((warning[~bad] == "") == in_domain[~bad]).all()
     if temperature:
         assert "log10_sigma_T" in res
     return res
@@ -872,21 +879,21 @@ def test_cli_suggest_space_on_generated_text(small_model_dir, mlflow_store, text
         # the estimators' own parameter constraints, named by the option (a traceback after featurizing before)
         (
             ["train", "--params", '{"n_estimators": "x"}'],
-            "--params: The 'n_estimators' parameter of ConformalGBMRegressor must be an int",
+            "--params: The 'n_estimators' parameter of BoostedRegressor must be an int",
         ),
         (
             ["train", "--params", '{"learning_rate": NaN}'],
-            "'learning_rate' parameter of ConformalGBMRegressor must be a float in the range (0.0, inf). Got nan",
+            "'learning_rate' parameter of BoostedRegressor must be a float in the range (0.0, inf). Got nan",
         ),
         (
             ["train", "--params", '{"subsample": 2}'],
-            "'subsample' parameter of ConformalGBMRegressor must be a float in the range (0.0, 1.0]",
+            "'subsample' parameter of BoostedRegressor must be a float in the range (0.0, 1.0]",
         ),
-        (["train", "--params", '{"loss": "hinge"}'], "'loss' parameter of ConformalGBMRegressor must be a str among"),
+        (["train", "--params", '{"loss": "hinge"}'], "'loss' parameter of BoostedRegressor must be a str among"),
         (["evaluate", "--params", '{"colour": 1}'], "--params: unknown setting 'colour'"),
         (
             ["tune", "--params", '{"max_depth": 0}'],
-            "'max_depth' parameter of ConformalGBMRegressor must be an int in the range [1, inf)",
+            "'max_depth' parameter of BoostedRegressor must be an int in the range [1, inf)",
         ),
         (
             ["tune", "--featurizer-params", '{"max_rows_per_table": "abc"}'],

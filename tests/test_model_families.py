@@ -1,7 +1,7 @@
 """A second regressor family plugs in by one setting: train, evaluate, tune, save, load, predict.
 
 scikit-learn's HistGradientBoosting (``--params '{"backend": "sklearn"}'``, the constructor
-argument ``ConformalGBMRegressor(backend="sklearn")``) goes the whole way through the product,
+argument ``BoostedRegressor(backend="sklearn")``) goes the whole way through the product,
 and ``regressor__max_depth`` is an ordinary scikit-learn parameter of the served model.
 """
 
@@ -15,7 +15,7 @@ from conftest import SMALL_FEATURIZER, SMALL_MODEL, nce_env, run_nce
 from sklearn.base import clone
 
 from nce.models import io
-from nce.models.conformal import ConformalGBMRegressor
+from nce.models.conformal import BoostedRegressor
 from nce.models.nce_model import NCEModel
 from nce.pipelines.evaluate import run_evaluation
 from nce.pipelines.tune import tune
@@ -26,13 +26,19 @@ HGB = {**SMALL_MODEL, "backend": "sklearn"}
 def test_nce_model_is_a_scikit_learn_estimator(small_model_dir):
     model = io.load(small_model_dir)
     params = model.get_params()
-    assert {"featurizer", "regressor", "domain", "processing", "regressor__max_depth", "featurizer__physics"} <= set(
-        params
-    )
+    assert {
+        "featurizer",
+        "regressor",
+        "domain",
+        "uncertainty",
+        "processing",
+        "regressor__max_depth",
+        "featurizer__physics",
+    } <= set(params)
     other = clone(model).set_params(regressor__max_depth=3, regressor__backend="sklearn")
     assert other.regressor.max_depth == 3 and model.regressor.max_depth != 3
     assert not hasattr(other, "models_")  # a clone is unfitted
-    assert isinstance(other.regressor, ConformalGBMRegressor)
+    assert isinstance(other.regressor, BoostedRegressor)
 
 
 def test_the_sklearn_family_end_to_end_on_the_command_line(tmp_path, measurements_csv):

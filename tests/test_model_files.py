@@ -93,13 +93,13 @@ def test_an_edited_or_truncated_model_json_is_refused(model_copy):
     (model_copy / "model.json").write_text(json.dumps(meta))
     with pytest.raises(ModelFileError, match="model.json is altered"):
         io.load(model_copy)
-    nested = model_copy / "regressors" / "log10_sigma25" / "model.json"
+    nested = model_copy / "uncertainty" / "log10_sigma25" / "model.json"
     inner = json.loads(nested.read_text())
-    inner["state"]["margin"] *= 0.5  # narrower intervals, signed again: the parent's checksum still refuses it
+    inner["state"]["sigma_floor"] *= 0.5  # narrower intervals, signed again: the parent's checksum still refuses it
     inner[SELF_CHECKSUM] = _meta_digest(inner)
     (model_copy / "model.json").write_text(text)
     nested.write_text(json.dumps(inner))
-    with pytest.raises(ModelFileError, match="model file regressors/log10_sigma25/model.json is missing or altered"):
+    with pytest.raises(ModelFileError, match="model file uncertainty/log10_sigma25/model.json is missing or altered"):
         io.load(model_copy)
     (model_copy / "model.json").write_text(text[: len(text) // 2])
     with pytest.raises(ModelFileError, match="not valid JSON"):
