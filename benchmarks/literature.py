@@ -74,7 +74,8 @@ def main() -> None:
         f"| {r.Ea_eV:.3f} | {bool(r.in_domain)} |"
         for r in offsets.itertuples()
     ]
-    body = f"""Command: `python benchmarks/literature.py` ({result["n_rows"]} literature rows from {result["papers"]} papers; MLflow run
+    command = "python benchmarks/literature.py" + (f" --model {args.model}" if args.model else "")
+    body = f"""Command: `{command}` ({result["n_rows"]} literature rows from {result["papers"]} papers; MLflow run
 `{result["run_id"]}`; {time.time() - start:.0f} s on 2 cores shared with other work). The glass model is the served one
 (SciGlass only; it never sees these rows), so only the processing offset is cross-validated, **nested**: for each held-out
 paper the offset model is fitted on the other papers exactly as `NCEModel.fit_processing` fits the served one, choosing its
