@@ -375,8 +375,14 @@ def predict(
 @app.command()
 @user_errors
 def suggest(
-    space: str = typer.Option(
-        ..., "--space", help="Components and mol % bounds, e.g. 'Li2S:60-80,P2S5:20-40,LiI:0-30'."
+    space: Optional[str] = typer.Option(
+        None, "--space", help="Components and mol % bounds, e.g. 'Li2S:60-80,P2S5:20-40,LiI:0-30'."
+    ),
+    candidates: Optional[Path] = typer.Option(
+        None,
+        "--candidates",
+        help="Your candidate list instead of a space (CSV or Parquet: composition, optional route, state, "
+        "heat_treatment_C; other columns are kept).",
     ),
     n: int = typer.Option(8, "--n", help="Batch size."),
     acquisition: str = typer.Option("ei", help="ei, ucb, thompson or explore."),
@@ -402,15 +408,30 @@ def suggest(
     seed: int = typer.Option(0),
     quiet: bool = typer.Option(False, "--quiet"),
 ) -> None:
-    """Suggest the next experiments inside a composition space (active learning)."""
+    """Suggest the next experiments inside a composition space or among your candidates (active learning)."""
     from nce.pipelines.predict import write_output
     from nce.pipelines.search_space import build_space
     from nce.pipelines.suggest import run_suggest
 
-    search = build_space(space, constraint, state, heat_treatment_C, route)
+    if (space is None) == (candidates is None):
+        raise UserError("give either --space (a composition space) or --candidates (a file of candidate rows)")
+    if candidates is not None:
+        space_only = {
+            "--constraint": constraint,
+            "--state": state,
+            "--heat-treatment-C": heat_treatment_C,
+            "--route": route,
+        }
+        given = [option for option, value in space_only.items() if value is not None]
+        if given:
+            raise UserError(f"{given[0]} shapes a --space; with --candidates give processing as columns of the file")
+    search = candidates if candidates is not None else build_space(space, constraint, state, heat_treatment_C, route)
     with _progress(quiet) as step:
         result = run_suggest(search, n, acquisition, objective, temperature_C, measured, model, seed, on_step=step)
     table = result["table"]
+    already = result["measured_candidates"]
+    if candidates is not None and already:
+        console.print(f"{already} of the {result['candidates']} candidate rows are measured already: not proposed")
     if output:
         write_output(table, output)
         console.print(f"wrote {len(table)} suggestions to {output} (MLflow run {result['run_id']})")
@@ -419,6 +440,7 @@ def suggest(
     shown = [
         c
         for c in (
+            "candidate_row",
             "composition",
             "state",
             "heat_treatment_C",

@@ -1,6 +1,8 @@
-"""``nce suggest``: the next experiments inside a user's composition space.
+"""``nce suggest``: the next experiments inside a user's composition space or candidate list.
 
-1. Candidates: Sobol points on the bounded simplex (:mod:`nce.pipelines.search_space`).
+1. Candidates: Sobol points on the bounded simplex (``--space``,
+   :mod:`nce.pipelines.search_space`), or the rows of the user's own candidate file
+   (``--candidates``, :func:`read_candidates`): compositions, with processing, the lab can make.
 2. Belief: NCE's predictive distribution for each candidate (nce.models.uncertainty; the
    quantiles whose 0.05 and 0.95 levels are the printed 90 % interval, asymmetric and
    heavy-tailed as NCE's errors are), updated by the user's own measurements
@@ -20,12 +22,13 @@
    the acquisition of candidates near it is damped, so a batch spreads over the space;
    for the Pareto objective the pick joins the front instead (kriging believer).
 Candidates outside NCE's domain are kept and marked ``in_domain = False``; measured
-compositions (with the same processing) are never suggested again.
+compositions (with the same state and heat treatment) are never suggested again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,6 +36,8 @@ from scipy.stats import norm
 
 from nce.data.arrhenius import log10_sigma_at
 from nce.data.composition import parse_many
+from nce.data.extra import read_table_file
+from nce.data.rows import check_rows, raise_first
 from nce.models.nce_model import quantile_column
 from nce.pipelines.errors import UserError
 from nce.pipelines.search_space import SearchSpace
@@ -45,6 +50,7 @@ EA_MEASUREMENT_SD = 0.03
 UCB_KAPPA = 2.0
 #: The upper confidence bound is the belief's quantile at Phi(kappa) (0.977 for kappa 2).
 UCB_LEVEL = float(norm.cdf(UCB_KAPPA))
+PROCESSING = ("route", "state", "heat_treatment_C")
 
 
 #: Quantile levels a belief is held at: the midpoints of 50 equal-probability bins (so an
@@ -201,10 +207,56 @@ def measured_observations(measured: pd.DataFrame, objective: str, temperature_C:
     return {"sigma": [sigma], "ea": [-ea], "pareto": [sigma, -ea]}[objective]
 
 
+#: Columns that hold measurements: they belong in ``--measured``, not in a candidate list.
+MEASUREMENT_COLUMNS = ("sigma_S_cm", "log10_sigma25", "Ea_eV", "temperature_C")
+#: A candidate's row in its file: the header is line 1.
+CANDIDATE_ROW = "candidate_row"
+
+
+def read_candidates(path) -> pd.DataFrame:
+    """The user's candidate list (CSV or Parquet, a ``composition`` column, optional route,
+    state and heat treatment; other columns, e.g. a sample id, are carried to the output),
+    every row checked: a bad row is a one-line error naming its line, never a dropped row."""
+    frame = read_table_file(path)
+    where = f"--candidates {path}"
+    if "composition" not in frame.columns:
+        raise UserError(f"{where}: required column 'composition' is missing")
+    held = [c for c in MEASUREMENT_COLUMNS if c in frame.columns]
+    if held:
+        raise UserError(
+            f"{where}: column {held[0]!r} holds measurements; give measured glasses with --measured "
+            "(and a working temperature with --temperature-C)"
+        )
+    if frame.empty:
+        raise UserError(f"{where}: no candidate rows")
+    frame = frame.reset_index(drop=True)
+    parsed = parse_many([c if isinstance(c, str) else "" if pd.isna(c) else str(c) for c in frame["composition"]])
+    checked = check_rows(frame, PROCESSING)
+    errors = [
+        "; ".join(filter(None, (str(p) if isinstance(p, Exception) else "", e))) for p, e in zip(parsed, checked.errors)
+    ]
+    lines = list(range(2, len(frame) + 2))
+    raise_first(errors, lines, where, UserError)
+    out = frame.copy()
+    for column in checked.values.columns:
+        out[column] = checked.values[column]
+    out.insert(0, CANDIDATE_ROW, lines)
+    return out
+
+
 def _key(frame: pd.DataFrame, elements: list[str]) -> pd.Series:
+    """One experiment: atomic fractions (3 decimals), state and heat treatment (nearest degC)."""
     atoms = np.round(frame.reindex(columns=elements, fill_value=0.0).fillna(0.0).to_numpy(dtype=float), 3) + 0.0
     state = frame["state"].astype(str).to_numpy() if "state" in frame else np.full(len(frame), "glass")
-    return pd.Series([a.tobytes().hex() + s for a, s in zip(atoms, state)], index=frame.index)
+    heat = (
+        pd.to_numeric(frame["heat_treatment_C"], errors="coerce").round().to_numpy()
+        if "heat_treatment_C" in frame
+        else np.full(len(frame), np.nan)
+    )
+    return pd.Series(
+        [a.tobytes().hex() + s + ("" if h != h else f"@{h:g}") for a, s, h in zip(atoms, state, heat)],
+        index=frame.index,
+    )
 
 
 def _posterior_columns(
@@ -224,7 +276,7 @@ def _posterior_columns(
 
 def suggest(
     model,
-    space: SearchSpace,
+    candidates: SearchSpace | pd.DataFrame,
     n: int = 8,
     acquisition: str = "ei",
     objective: str = "sigma",
@@ -233,7 +285,12 @@ def suggest(
     n_candidates: int = 4000,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """The next ``n`` experiments, best first, with predictions, acquisition and reason."""
+    """The next ``n`` experiments, best first, with predictions, acquisition and reason.
+
+    ``candidates``: a :class:`SearchSpace` (``n_candidates`` Sobol points inside it) or the
+    rows of :func:`read_candidates` (the chosen rows keep the file's columns and line).
+    ``measured`` (:func:`nce.data.extra.load_extra`'s rows) updates the belief; a candidate
+    measured already (same composition, state and heat treatment) is never proposed again."""
     from nce.pipelines.predict import predict_frame
 
     if objective not in OBJECTIVES:
@@ -243,17 +300,20 @@ def suggest(
     if n < 1:
         raise UserError("--n must be at least 1")
     rng = np.random.default_rng(seed)
-    cand = space.sample(n_candidates, seed=seed)
+    in_space = isinstance(candidates, SearchSpace)
+    cand = candidates.sample(n_candidates, seed=seed) if in_space else candidates.reset_index(drop=True)
     parsed = parse_many(cand["composition"].tolist())
     atoms = pd.DataFrame([p.atoms for p in parsed]).fillna(0.0)
     elements = sorted(atoms.columns)
-    cand = pd.concat([cand.reset_index(drop=True), atoms[elements]], axis=1)
+    cand = pd.concat([cand.drop(columns=elements, errors="ignore"), atoms[elements]], axis=1)
+    n_offered = len(cand)
     if measured is not None and len(measured):
         seen = set(_key(measured, elements))
         cand = cand[~_key(cand, elements).isin(seen).to_numpy()].reset_index(drop=True)
         if cand.empty:
-            raise UserError("every candidate of the space has been measured already")
-    query = cand[["composition", *[c for c in ("route", "state", "heat_treatment_C") if c in cand]]].copy()
+            raise UserError(f"every candidate {'of the space' if in_space else 'row'} has been measured already")
+    kept = [c for c in cand.columns if c not in elements and (not in_space or c in ("composition", *PROCESSING))]
+    query = cand[kept].copy()
     if temperature_C is not None:
         query["temperature_C"] = temperature_C
     pred = predict_frame(model, query, levels=LEVELS)
@@ -301,6 +361,7 @@ def suggest(
         chosen = select_batch(X, acq, n, length)
     top = np.quantile(beliefs[0].mean, 0.9)
     out = pred.iloc[chosen].copy()
+    out.attrs.update(candidates=n_offered, measured_candidates=n_offered - len(cand))
     out["acquisition"] = acq[chosen]
     b0 = beliefs[0]
     if measured is not None and len(measured):
@@ -310,16 +371,18 @@ def suggest(
         "explore: chosen for its uncertainty"
         if acquisition == "explore" and objective != "pareto"
         else (
-            "exploit: predicted in the top 10 % of the space"
+            "exploit: predicted in the top 10 % of the candidates"
             if b0.mean[i] >= top
             else f"explore: 90 % interval [{lo0[i]:.2f}, {hi0[i]:.2f}] around a mid-ranked prediction {b0.mean[i]:.2f}"
         )
         for i in chosen
     ]
+    own = [c for c in kept if c not in ("composition", *PROCESSING)]  # a candidate file's other columns
     cols = [
+        *own,
         "composition",
         "normalized_composition",
-        *[c for c in ("route", "state", "heat_treatment_C", "temperature_C") if c in out],
+        *[c for c in (*PROCESSING, "temperature_C") if c in out],
         "log10_sigma25",
         "log10_sigma25_lo",
         "log10_sigma25_hi",
@@ -333,11 +396,13 @@ def suggest(
         "in_domain",
         "warning",
     ]
-    return out[cols].reset_index(drop=True)
+    table = out[cols].reset_index(drop=True)
+    table.attrs = dict(out.attrs)
+    return table
 
 
 def run_suggest(
-    space: SearchSpace,
+    candidates: SearchSpace | Path,
     n: int = 8,
     acquisition: str = "ei",
     objective: str = "sigma",
@@ -347,10 +412,11 @@ def run_suggest(
     seed: int = 0,
     on_step=lambda _: None,
 ) -> dict:
-    """One suggestion round as an MLflow run: parameters, the suggestions and the measured rows."""
+    """One suggestion round as an MLflow run: parameters, the suggestions, the measured rows
+    and (``candidates`` a file) the candidate list with its SHA-256."""
+    import hashlib
     import json
     import tempfile
-    from pathlib import Path
 
     import mlflow
 
@@ -363,20 +429,34 @@ def run_suggest(
     measured = None
     if measured_path is not None:
         measured = load_extra(Path(measured_path), source="measured").rows  # an NCEError names the bad row
+    pool = None
+    if isinstance(candidates, SearchSpace):
+        space = candidates
+        described = {
+            "space": ",".join(f"{c}:{lo:g}-{hi:g}" for c, lo, hi in zip(space.components, space.lower, space.upper)),
+            "constraints": "; ".join(c.text for c in space.constraints),
+            "states": ",".join(space.states),
+            "heat_treatment_C": str(space.heat_treatment_C or ""),
+            "route": space.route or "",
+        }
+    else:
+        pool = read_candidates(candidates)  # a one-line error naming the bad row
+        described = {
+            "candidates": Path(candidates).name,
+            "candidates_sha256": hashlib.sha256(Path(candidates).read_bytes()).hexdigest(),
+        }
     model = load_model(model_uri, on_step=on_step, register=True)
     on_step("predicting candidates and choosing a batch")
-    table = suggest(model, space, n, acquisition, objective, temperature_C, measured, seed=seed)
+    table = suggest(
+        model, candidates if pool is None else pool, n, acquisition, objective, temperature_C, measured, seed=seed
+    )
     experiment_id = tracking.setup()
     with mlflow.start_run(experiment_id=experiment_id, run_name="suggest") as run:
         mlflow.log_params(
             {
-                "space": ",".join(
-                    f"{c}:{lo:g}-{hi:g}" for c, lo, hi in zip(space.components, space.lower, space.upper)
-                ),
-                "constraints": "; ".join(c.text for c in space.constraints),
-                "states": ",".join(space.states),
-                "heat_treatment_C": str(space.heat_treatment_C or ""),
-                "route": space.route or "",
+                **described,
+                "n_candidates": table.attrs["candidates"],
+                "n_candidates_measured": table.attrs["measured_candidates"],
                 "n": n,
                 "acquisition": acquisition,
                 "objective": objective,
@@ -396,6 +476,8 @@ def run_suggest(
             table.to_csv(tmp / "suggestions.csv", index=False)
             if measured is not None:
                 measured.to_csv(tmp / "measured.csv", index=False)
+            if pool is not None:
+                pool.to_csv(tmp / "candidates.csv", index=False)
             (tmp / "model.json").write_text(
                 json.dumps(
                     {
@@ -406,4 +488,9 @@ def run_suggest(
                 )
             )
             mlflow.log_artifacts(str(tmp), artifact_path="suggest")
-    return {"run_id": run.info.run_id, "table": table}
+    return {
+        "run_id": run.info.run_id,
+        "table": table,
+        "candidates": table.attrs["candidates"],
+        "measured_candidates": table.attrs["measured_candidates"],
+    }

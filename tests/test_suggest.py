@@ -224,3 +224,120 @@ def test_cli_writes_the_suggestions_file(small_model_dir, mlflow_store, tmp_path
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     assert len(table) == 4 and table["composition"].str.fullmatch(r"[\d.]+Li2O-[\d.]+B2O3|[\d.]+B2O3-[\d.]+Li2O").all()
+
+
+POOL = [
+    ("A1", "70Li2S-30P2S5", "glass", None),
+    ("A2", "Li7P3S11", "glass_ceramic", 260),
+    ("A3", "75Li2S-25P2S5", "glass", None),
+    ("A4", "60Li2S-40P2S5", "glass", None),
+    ("A5", "50Li2S-50SiS2", "glass", None),
+    ("A6", "67Li2S-33P2S5", "glass", None),
+    ("A7", "Li2O-2B2O3", "glass", None),
+    ("A8", "30Li2O-70B2O3", "glass", None),
+]
+
+
+def _pool_file(tmp_path, rows=POOL):
+    path = tmp_path / "pool.csv"
+    pd.DataFrame(rows, columns=["sample_id", "composition", "state", "heat_treatment_C"]).to_csv(path, index=False)
+    return path
+
+
+def test_pool_mode_chooses_only_unmeasured_rows_of_the_pool(small_model, tmp_path):
+    from nce.data.extra import load_extra
+    from nce.pipelines.suggest import read_candidates
+
+    pool = read_candidates(_pool_file(tmp_path))
+    assert pool["candidate_row"].tolist() == list(range(2, 10))
+    first = suggest(small_model, pool, n=3)
+    assert len(first) == 3 and first["candidate_row"].is_unique
+    # the user's columns come back with the row, and nothing outside the pool is proposed
+    by_row = dict(zip(pool["candidate_row"], pool["sample_id"]))
+    assert all(by_row[r] == s for r, s in zip(first["candidate_row"], first["sample_id"]))
+    # measure two rows: 70Li2S-30P2S5 as a glass (A1) and Li7P3S11 heat treated at 260 degC (A2);
+    # the same composition in another state or at another heat treatment stays a candidate
+    measured = tmp_path / "measured.csv"
+    pd.DataFrame(
+        {
+            "composition": ["70Li2S-30P2S5", "70Li2S-30P2S5", "67Li2S-33P2S5"],
+            "state": ["glass", "glass_ceramic", "glass_ceramic"],
+            "heat_treatment_C": [np.nan, 260.0, 300.0],
+            "temperature_C": 25.0,
+            "sigma_S_cm": [1e-4, 3e-3, 1e-3],
+        }
+    ).to_csv(measured, index=False)
+    rows = load_extra(measured).rows
+    everything = suggest(small_model, pool, n=len(POOL), measured=rows)
+    assert set(everything["sample_id"]) == {"A3", "A4", "A5", "A6", "A7", "A8"}
+    assert everything.attrs["measured_candidates"] == 2
+    # measured sulfides well above NCE's belief pull their unmeasured neighbours up
+    prior = suggest(small_model, pool, n=len(POOL)).set_index("sample_id")["log10_sigma25"]
+    posterior = everything.set_index("sample_id")["log10_sigma25"]
+    assert posterior["A6"] - prior["A6"] > posterior["A8"] - prior["A8"]
+
+
+def test_a_fully_measured_pool_is_an_error(small_model, tmp_path):
+    from nce.data.extra import load_extra
+    from nce.pipelines.errors import UserError
+    from nce.pipelines.suggest import read_candidates
+
+    rows = [("B1", "70Li2S-30P2S5", "glass", None)]
+    pool = read_candidates(_pool_file(tmp_path, rows))
+    measured = tmp_path / "measured.csv"
+    pd.DataFrame({"composition": ["Li7P3S11"], "temperature_C": [25.0], "sigma_S_cm": [1e-4]}).to_csv(
+        measured, index=False
+    )
+    with pytest.raises(UserError, match="every candidate row has been measured already"):
+        suggest(small_model, pool, n=2, measured=load_extra(measured).rows)
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "message"),
+    [
+        ([("70Li2S-30P2S5", "glass"), ("70Li2S-30Xx2S5", "glass")], ["composition", "state"], "row 3:"),
+        ([("70Li2S-30P2S5", "glas-ceramic")], ["composition", "state"], "row 2: unknown state"),
+        ([("70Li2S-30P2S5", 1e-4)], ["composition", "sigma_S_cm"], "holds measurements; give measured glasses"),
+        ([("70Li2S-30P2S5", 100.0)], ["composition", "temperature_C"], "--temperature-C"),
+        ([("A", 1.0)], ["sample_id", "cost"], "required column 'composition'"),
+    ],
+)
+def test_bad_candidate_files_are_one_line_errors(tmp_path, rows, columns, message):
+    path = tmp_path / "pool.csv"
+    pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["suggest", "--candidates", str(path), "--quiet"])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--space", SPACE, "--candidates", "pool.csv"],
+        ["--candidates", "pool.csv", "--state", "glass"],
+        ["--candidates", "pool.csv", "--constraint", "LiI <= 10"],
+    ],
+)
+def test_cli_space_and_candidates_exclude_each_other(args):
+    result = CliRunner().invoke(app, ["suggest", *args])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--space" in result.output
+
+
+def test_cli_pool_round_is_an_mlflow_run_with_the_pool(small_model_dir, mlflow_store, tmp_path):
+    import mlflow
+
+    out = tmp_path / "next.csv"
+    path = _pool_file(tmp_path)
+    result = CliRunner().invoke(
+        app,
+        ["suggest", "--candidates", str(path), "--n", "2", "--model", str(small_model_dir), "--output", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert len(table) == 2 and set(table["sample_id"]) <= {r[0] for r in POOL}
+    runs = mlflow.search_runs(search_all_experiments=True, filter_string="attributes.run_name = 'suggest'")
+    params = mlflow.get_run(runs.sort_values("start_time")["run_id"].iloc[-1]).data.params
+    assert params["candidates"] == "pool.csv" and params["n_candidates"] == str(len(POOL))
+    assert len(params["candidates_sha256"]) == 64
