@@ -72,7 +72,8 @@ def oof_predictions(
 
 
 def latest_campaign(experiment_id: str) -> dict | None:
-    """The newest ``suggest`` run, its suggestions and the rounds of the same space."""
+    """The newest ``suggest`` run, its suggestions and the rounds of the same space (or of
+    the same candidate file, by name, for ``--candidates`` rounds)."""
     import mlflow
 
     runs = mlflow.search_runs(
@@ -81,8 +82,9 @@ def latest_campaign(experiment_id: str) -> dict | None:
     if runs.empty:
         return None
     latest = runs.iloc[0]
-    space = latest.get("params.space")
-    same = runs[runs["params.space"] == space] if "params.space" in runs else runs.iloc[:1]
+    kind = next((k for k in ("space", "candidates") if pd.notna(latest.get(f"params.{k}"))), None)
+    searched = latest.get(f"params.{kind}") if kind else None
+    same = runs[runs[f"params.{kind}"] == searched] if kind else runs.iloc[:1]
     same = same.sort_values("start_time")
     rounds, suggestions = [], None
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # the report has its own progress bar
@@ -119,7 +121,7 @@ def latest_campaign(experiment_id: str) -> dict | None:
                 suggestions = table
     return {
         "run_id": latest["run_id"],
-        "space": space,
+        "searched": f"{kind} {searched}" if kind else "",
         "rounds": pd.DataFrame(rounds),
         "suggestions": suggestions,
         "params": {k[7:]: v for k, v in latest.items() if str(k).startswith("params.")},
@@ -483,9 +485,9 @@ def _build_page(
             if c in campaign["suggestions"]
         ]
         content = (
-            f"<p>Latest <code>suggest</code> run <code>{html.escape(campaign['run_id'])}</code>: space <code>{html.escape(str(campaign['space']))}</code>, "
+            f"<p>Latest <code>suggest</code> run <code>{html.escape(campaign['run_id'])}</code>: <code>{html.escape(campaign['searched'])}</code>, "
             f"acquisition {html.escape(str(params.get('acquisition')))}, objective {html.escape(str(params.get('objective')))}, "
-            f"{len(campaign['rounds'])} round(s) of this space, {html.escape(str(params.get('n_measured')))} measured glasses given.</p>"
+            f"{len(campaign['rounds'])} round(s) of the same search, {html.escape(str(params.get('n_measured')))} measured glasses given.</p>"
             + _img(
                 figs["campaign"], "Latest batch with 90 % intervals; best suggested and best measured value per round"
             )

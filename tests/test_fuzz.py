@@ -873,6 +873,40 @@ def test_cli_suggest_space_on_generated_text(small_model_dir, mlflow_store, text
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@settings(max_examples=30, **FUZZ)
+@given(csv_inputs())
+def test_cli_suggest_candidates_on_generated_files(small_model_dir, mlflow_store, table):
+    """``nce suggest --candidates`` on generated files: one line and exit 2 for any bad row
+    (nothing written), or a batch of the file's own rows, none invented and none dropped."""
+    from typer.testing import CliRunner
+
+    from nce.cli import app
+
+    columns, rows = table
+    data, _ = write_csv(columns, rows, csv.QUOTE_MINIMAL, "\n", False, set())
+    folder = Path(tempfile.mkdtemp(prefix="nce-cli-pool-"))
+    try:
+        (folder / "pool.csv").write_bytes(data)
+        args = ["suggest", "--candidates", str(folder / "pool.csv"), "--n", "2"]
+        args += ["--model", str(small_model_dir), "--output", str(folder / "next.csv"), "--quiet"]
+        result = CliRunner().invoke(app, args)
+        event(f"exit code {result.exit_code}")
+        assert result.exit_code in (0, 2), (result.exit_code, result.output[-2000:], result.exception)
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert "Traceback" not in result.output
+        if result.exit_code == 2:
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: ") and len(lines[0]) <= MAX_MESSAGE, result.stderr
+            assert not (folder / "next.csv").exists()
+        else:
+            assert "temperature_C" not in columns  # a measurement column is refused
+            chosen = pd.read_csv(folder / "next.csv")
+            assert 1 <= len(chosen) <= min(2, len(rows)) and chosen["candidate_row"].is_unique
+            assert chosen["candidate_row"].between(2, len(rows) + 1).all()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.parametrize(
     "args,message",
     [

@@ -124,7 +124,7 @@ def test_report_shows_the_latest_suggest_campaign(small_model_dir, store, tmp_pa
     assert r.returncode == 0, r.stderr
     assert "suggest run" in r.stdout
     html = out.read_text()
-    assert "No active-learning campaign yet" not in html and "2 round(s) of this space" in html
+    assert "No active-learning campaign yet" not in html and "2 round(s) of the same search" in html
     latest = (tmp_path / "s4.csv").read_text().splitlines()[1].split(",")[0]
     assert latest in html  # the latest batch's first composition is in the table
     page = chromium_page.load_page(out)

@@ -34,3 +34,24 @@ def test_journal_storage_for_parallel_workers(tmp_path):
 def test_bad_storage_is_a_user_error():
     with pytest.raises(UserError, match="RDB URL"):
         open_storage("not a url")
+
+
+def test_a_trial_scores_what_the_whole_model_scores(small_model_dir):
+    """The trial's point-only refits give out_of_fold's MAE of the whole NCE model."""
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+
+    from nce.models import io
+    from nce.pipelines.train import training_frame
+    from nce.pipelines.tune import _mae
+    from nce.pipelines.validation import frozen_clone, out_of_fold
+
+    model = io.load(small_model_dir)
+    frame, _ = training_frame()
+    frame = frame[frame["log10_sigma25"].notna()].sample(n=400, random_state=1).reset_index(drop=True)
+    candidate = frozen_clone(model).set_params(regressor__n_estimators=30, regressor__max_depth=4)
+    features = model.features(frame)  # any feature table will do: both sides read the same
+    folds = list(GroupKFold(3).split(frame, groups=frame["KOD"]))
+    oof = out_of_fold(candidate, frame, folds, ("log10_sigma25",), features=features)
+    whole = float(np.abs(oof["log10_sigma25"] - frame["log10_sigma25"]).mean())
+    assert _mae(candidate, frame, features, folds) == pytest.approx(whole, rel=1e-6)
