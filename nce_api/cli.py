@@ -385,7 +385,9 @@ def suggest(
         "heat_treatment_C; other columns are kept).",
     ),
     n: int = typer.Option(8, "--n", help="Batch size."),
-    acquisition: str = typer.Option("ei", help="ei, ucb, thompson or explore."),
+    acquisition: Optional[str] = typer.Option(
+        None, help="ei, ucb, thompson, explore or exploit (default: ei in a --space, exploit among --candidates)."
+    ),
     objective: str = typer.Option("sigma", help="sigma (maximize), ea (minimize) or pareto (both)."),
     temperature_C: Optional[float] = typer.Option(
         None, "--temperature-C", help="Optimize sigma at this working temperature."
@@ -436,7 +438,7 @@ def suggest(
         write_output(table, output)
         console.print(f"wrote {len(table)} suggestions to {output} (MLflow run {result['run_id']})")
         return
-    view = Table(title=f"next {len(table)} experiments ({acquisition}, objective {objective})")
+    view = Table(title=f"next {len(table)} experiments ({result['acquisition']}, objective {objective})")
     shown = [
         c
         for c in (

@@ -16,10 +16,13 @@
 3. Acquisition, all read from that distribution: expected improvement (Jones et al. 1998,
    the expectation of max(Y - best, 0) over the quantiles), upper confidence bound (Srinivas
    et al. 2010, the quantile at Phi(kappa)), Thompson sampling (a random quantile), pure
-   exploration (the widest 90 % interval); for two objectives, hypervolume improvement of the
-   optimistic point over the current front.
+   exploration (the widest 90 % interval), exploitation (the best expected value); for two
+   objectives, hypervolume improvement of the optimistic point over the current front. The
+   default is expected improvement in a ``--space`` and exploitation among ``--candidates``
+   (:func:`default_acquisition`).
 4. Batch: greedy with local penalization (González et al. 2016, simplified): after each pick,
-   the acquisition of candidates near it is damped, so a batch spreads over the space;
+   the acquisition of candidates near it is damped, so a batch spreads over the space
+   (exploitation takes the best expected values as they come);
    for the Pareto objective the pick joins the front instead (kriging believer).
 Candidates outside NCE's domain are kept and marked ``in_domain = False``; measured
 compositions (with the same state and heat treatment) are never suggested again.
@@ -42,7 +45,7 @@ from nce.models.nce_model import quantile_column
 from nce.pipelines.errors import UserError
 from nce.pipelines.search_space import SearchSpace
 
-ACQUISITIONS = ("ei", "ucb", "thompson", "explore")
+ACQUISITIONS = ("ei", "ucb", "thompson", "explore", "exploit")
 OBJECTIVES = ("sigma", "ea", "pareto")
 Z90 = 1.6448536269514722
 MEASUREMENT_SD = 0.3  # decades (log10 sigma); Ea: 0.03 eV
@@ -136,6 +139,16 @@ def hypervolume_2d(points: np.ndarray, reference: np.ndarray) -> float:
     return float(area)
 
 
+def default_acquisition(candidates, acquisition: str | None = None) -> str:
+    """``acquisition``, or the default: expected improvement inside a space (thousands of
+    Sobol points, where a batch must spread out), exploitation of the updated belief among a
+    lab's candidates (chosen on held-out campaigns whose pools are not the ones scored:
+    benchmarks/active_learning.py, benchmarks/RESULTS.md)."""
+    if acquisition is not None:
+        return acquisition
+    return "ei" if isinstance(candidates, SearchSpace) else "exploit"
+
+
 def acquisition_values(
     beliefs: list[Belief], acquisition: str, best: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
@@ -148,6 +161,8 @@ def acquisition_values(
         return b.quantile(rng.uniform(LEVELS[0], LEVELS[-1], size=len(b.mean)))
     if acquisition == "explore":
         return b.quantile(0.95) - b.quantile(0.05)
+    if acquisition == "exploit":
+        return b.mean.copy()
     raise UserError(f"unknown acquisition {acquisition!r} (one of {', '.join(ACQUISITIONS)})")
 
 
@@ -278,7 +293,7 @@ def suggest(
     model,
     candidates: SearchSpace | pd.DataFrame,
     n: int = 8,
-    acquisition: str = "ei",
+    acquisition: str | None = None,
     objective: str = "sigma",
     temperature_C: float | None = None,
     measured: pd.DataFrame | None = None,
@@ -295,6 +310,7 @@ def suggest(
 
     if objective not in OBJECTIVES:
         raise UserError(f"unknown objective {objective!r} (one of {', '.join(OBJECTIVES)})")
+    acquisition = default_acquisition(candidates, acquisition)
     if acquisition not in ACQUISITIONS:
         raise UserError(f"unknown acquisition {acquisition!r} (one of {', '.join(ACQUISITIONS)})")
     if n < 1:
@@ -317,9 +333,10 @@ def suggest(
     if temperature_C is not None:
         query["temperature_C"] = temperature_C
     pred = predict_frame(model, query, levels=LEVELS)
-    beliefs = _objective_beliefs(pred, objective, temperature_C)
+    prior = _objective_beliefs(pred, objective, temperature_C)
     X = _coordinates(cand, elements)
-    best = np.array([np.nanmax(b.mean) for b in beliefs])
+    noise = [MEASUREMENT_SD, EA_MEASUREMENT_SD] if objective != "ea" else [EA_MEASUREMENT_SD]
+    X_meas, residuals, observed = np.empty((0, X.shape[1])), [np.empty(0) for _ in prior], None
     if measured is not None and len(measured):
         X_meas = _coordinates(
             measured.reindex(columns=[*elements, *[c for c in ("state", "heat_treatment_C") if c in cand]]).fillna(
@@ -336,11 +353,10 @@ def suggest(
         )
         observed = measured_observations(measured, objective, temperature_C)
         prior_meas = _objective_beliefs(meas_pred, objective, temperature_C)
-        noise = [MEASUREMENT_SD, EA_MEASUREMENT_SD] if objective != "ea" else [EA_MEASUREMENT_SD]
-        beliefs = [
-            residual_update(b, X, X_meas, obs - pm.mean, s)
-            for b, obs, pm, s in zip(beliefs, observed, prior_meas, noise)
-        ]
+        residuals = [obs - pm.mean for obs, pm in zip(observed, prior_meas)]
+    beliefs = [residual_update(b, X, X_meas, r, s) for b, r, s in zip(prior, residuals, noise)]
+    best = np.array([np.nanmax(b.mean) for b in beliefs])
+    if observed is not None:
         best = np.array(
             [np.nanmax(obs) if np.isfinite(obs).any() else np.nanmax(b.mean) for obs, b in zip(observed, beliefs)]
         )
@@ -358,13 +374,16 @@ def suggest(
         acq = gains
     else:
         acq = acquisition_values(beliefs, acquisition, best, rng)
-        chosen = select_batch(X, acq, n, length)
+        if acquisition == "exploit":  # the best expected values as they come: a pool's best are often neighbours
+            chosen = [int(i) for i in np.argsort(-acq, kind="stable")[:n]]
+        else:
+            chosen = select_batch(X, acq, n, length)
     top = np.quantile(beliefs[0].mean, 0.9)
     out = pred.iloc[chosen].copy()
     out.attrs.update(candidates=n_offered, measured_candidates=n_offered - len(cand))
     out["acquisition"] = acq[chosen]
     b0 = beliefs[0]
-    if measured is not None and len(measured):
+    if observed is not None:
         _posterior_columns(out, beliefs, objective, temperature_C, chosen)
     lo0, hi0 = b0.quantile(0.05), b0.quantile(0.95)
     out["reason"] = [
@@ -373,6 +392,8 @@ def suggest(
         else (
             "exploit: predicted in the top 10 % of the candidates"
             if b0.mean[i] >= top
+            else "exploit: the best expected value left"
+            if acquisition == "exploit" and objective != "pareto"
             else f"explore: 90 % interval [{lo0[i]:.2f}, {hi0[i]:.2f}] around a mid-ranked prediction {b0.mean[i]:.2f}"
         )
         for i in chosen
@@ -404,7 +425,7 @@ def suggest(
 def run_suggest(
     candidates: SearchSpace | Path,
     n: int = 8,
-    acquisition: str = "ei",
+    acquisition: str | None = None,
     objective: str = "sigma",
     temperature_C: float | None = None,
     measured_path=None,
@@ -445,6 +466,7 @@ def run_suggest(
             "candidates": Path(candidates).name,
             "candidates_sha256": hashlib.sha256(Path(candidates).read_bytes()).hexdigest(),
         }
+    acquisition = default_acquisition(candidates, acquisition)
     model = load_model(model_uri, on_step=on_step, register=True)
     on_step("predicting candidates and choosing a batch")
     table = suggest(
@@ -491,6 +513,7 @@ def run_suggest(
     return {
         "run_id": run.info.run_id,
         "table": table,
+        "acquisition": acquisition,
         "candidates": table.attrs["candidates"],
         "measured_candidates": table.attrs["measured_candidates"],
     }

@@ -833,13 +833,29 @@ def test_cli_predict_on_generated_files(small_model_dir, table, output, strict):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def invoke_suggest(args: list[str], output: Path):
+    """``nce suggest`` through the CLI, held to the contract: exit 0, or exit 2 with one
+    short line on stderr and no output file; never a traceback."""
+    from typer.testing import CliRunner
+
+    from nce.cli import app
+
+    result = CliRunner().invoke(app, args)
+    event(f"exit code {result.exit_code}")
+    assert result.exit_code in (0, 2), (result.exit_code, result.output[-2000:], result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and len(lines[0]) <= MAX_MESSAGE, result.stderr
+        assert not output.exists()
+    return result
+
+
 @settings(max_examples=40, **FUZZ)
 @given(spaces, constraints, state_texts, heat_texts)
 def test_cli_suggest_space_on_generated_text(small_model_dir, mlflow_store, text, constraint, states, heat):
     """``nce suggest --space`` as typed: exit 2 with one line, or a written batch."""
-    from typer.testing import CliRunner
-
-    from nce.cli import app
 
     folder = Path(tempfile.mkdtemp(prefix="nce-cli-suggest-"))
     try:
@@ -858,16 +874,8 @@ def test_cli_suggest_space_on_generated_text(small_model_dir, mlflow_store, text
         for option, value in (("--constraint", constraint), ("--state", states), ("--heat-treatment-C", heat)):
             if value is not None:
                 args += [option, value]
-        result = CliRunner().invoke(app, args)
-        event(f"exit code {result.exit_code}")
-        assert result.exit_code in (0, 2), (result.exit_code, result.output[-2000:], result.exception)
-        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-        assert "Traceback" not in result.output
-        if result.exit_code == 2:
-            lines = result.stderr.strip().splitlines()
-            assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-            assert not (folder / "next.csv").exists()
-        else:
+        result = invoke_suggest(args, folder / "next.csv")
+        if result.exit_code == 0:
             assert 1 <= len(pd.read_csv(folder / "next.csv")) <= 2
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -878,9 +886,6 @@ def test_cli_suggest_space_on_generated_text(small_model_dir, mlflow_store, text
 def test_cli_suggest_candidates_on_generated_files(small_model_dir, mlflow_store, table):
     """``nce suggest --candidates`` on generated files: one line and exit 2 for any bad row
     (nothing written), or a batch of the file's own rows, none invented and none dropped."""
-    from typer.testing import CliRunner
-
-    from nce.cli import app
 
     columns, rows = table
     data, _ = write_csv(columns, rows, csv.QUOTE_MINIMAL, "\n", False, set())
@@ -889,16 +894,8 @@ def test_cli_suggest_candidates_on_generated_files(small_model_dir, mlflow_store
         (folder / "pool.csv").write_bytes(data)
         args = ["suggest", "--candidates", str(folder / "pool.csv"), "--n", "2"]
         args += ["--model", str(small_model_dir), "--output", str(folder / "next.csv"), "--quiet"]
-        result = CliRunner().invoke(app, args)
-        event(f"exit code {result.exit_code}")
-        assert result.exit_code in (0, 2), (result.exit_code, result.output[-2000:], result.exception)
-        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-        assert "Traceback" not in result.output
-        if result.exit_code == 2:
-            lines = result.stderr.strip().splitlines()
-            assert len(lines) == 1 and lines[0].startswith("error: ") and len(lines[0]) <= MAX_MESSAGE, result.stderr
-            assert not (folder / "next.csv").exists()
-        else:
+        result = invoke_suggest(args, folder / "next.csv")
+        if result.exit_code == 0:
             assert "temperature_C" not in columns  # a measurement column is refused
             chosen = pd.read_csv(folder / "next.csv")
             assert 1 <= len(chosen) <= min(2, len(rows)) and chosen["candidate_row"].is_unique

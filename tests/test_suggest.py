@@ -271,6 +271,10 @@ def test_pool_mode_chooses_only_unmeasured_rows_of_the_pool(small_model, tmp_pat
     everything = suggest(small_model, pool, n=len(POOL), measured=rows)
     assert set(everything["sample_id"]) == {"A3", "A4", "A5", "A6", "A7", "A8"}
     assert everything.attrs["measured_candidates"] == 2
+    # among candidates the default exploits the updated belief: the best expected values, in order
+    exploit = suggest(small_model, pool, n=3, measured=rows)
+    assert exploit["log10_sigma25"].tolist() == sorted(everything["log10_sigma25"], reverse=True)[:3]
+    assert exploit["reason"].str.startswith("exploit").all()
     # measured sulfides well above NCE's belief pull their unmeasured neighbours up
     prior = suggest(small_model, pool, n=len(POOL)).set_index("sample_id")["log10_sigma25"]
     posterior = everything.set_index("sample_id")["log10_sigma25"]
