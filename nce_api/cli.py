@@ -393,7 +393,10 @@ def suggest(
         None, "--temperature-C", help="Optimize sigma at this working temperature."
     ),
     constraint: Optional[str] = typer.Option(
-        None, "--constraint", help="Linear constraints in mol %, e.g. 'LiI <= 0.5*Li2S; Li2S + LiI >= 70'."
+        None,
+        "--constraint",
+        help="Linear constraints in mol %, e.g. 'LiI <= 0.5*Li2S; Li2S + LiI >= 70' (with --candidates: of the "
+        "components as each row writes them).",
     ),
     route: Optional[str] = typer.Option(None, help="Fixed synthesis route."),
     state: Optional[str] = typer.Option(None, help="State(s) to search, e.g. glass,glass_ceramic."),
@@ -419,7 +422,6 @@ def suggest(
         raise UserError("give either --space (a composition space) or --candidates (a file of candidate rows)")
     if candidates is not None:
         space_only = {
-            "--constraint": constraint,
             "--state": state,
             "--heat-treatment-C": heat_treatment_C,
             "--route": route,
@@ -429,8 +431,21 @@ def suggest(
             raise UserError(f"{given[0]} shapes a --space; with --candidates give processing as columns of the file")
     search = candidates if candidates is not None else build_space(space, constraint, state, heat_treatment_C, route)
     with _progress(quiet) as step:
-        result = run_suggest(search, n, acquisition, objective, temperature_C, measured, model, seed, on_step=step)
+        result = run_suggest(
+            search,
+            n,
+            acquisition,
+            objective,
+            temperature_C,
+            measured,
+            model,
+            seed,
+            on_step=step,
+            constraint=constraint if candidates is not None else None,
+        )
     table = result["table"]
+    if result["outside_constraints"]:
+        console.print(f"{result['outside_constraints']} candidate rows break --constraint: not proposed")
     already = result["measured_candidates"]
     if candidates is not None and already:
         console.print(f"{already} of the {result['candidates']} candidate rows are measured already: not proposed")

@@ -259,6 +259,26 @@ def read_candidates(path) -> pd.DataFrame:
     return out
 
 
+def constrain_candidates(pool: pd.DataFrame, text: str | None) -> tuple[pd.DataFrame, int]:
+    """The rows of :func:`read_candidates` that satisfy ``--constraint`` (mol % of the
+    components as each row writes them, e.g. ``LiI <= 10``; a row written as one formula is
+    100 % of it, and a component a row does not name is 0 %), and how many rows broke it."""
+    from nce.data.composition import parse_composition
+    from nce.pipelines.search_space import parse_constraints
+
+    if text is None:
+        return pool, 0
+    written = [parse_composition(c) for c in pool["composition"]]
+    mol = pd.DataFrame([p.components or {p.formula: 100.0} for p in written]).fillna(0.0)
+    constraints = parse_constraints(text, tuple(mol.columns))
+    ok = np.ones(len(pool), dtype=bool)
+    for c in constraints:
+        ok &= c.holds(mol.to_numpy(dtype=float))
+    if not ok.any():
+        raise UserError(f"no candidate row satisfies --constraint {text!r}")
+    return pool[ok].reset_index(drop=True), int((~ok).sum())
+
+
 def _key(frame: pd.DataFrame, elements: list[str]) -> pd.Series:
     """One experiment: atomic fractions (3 decimals), state and heat treatment (nearest degC)."""
     atoms = np.round(frame.reindex(columns=elements, fill_value=0.0).fillna(0.0).to_numpy(dtype=float), 3) + 0.0
@@ -432,6 +452,7 @@ def run_suggest(
     model_uri: str | None = None,
     seed: int = 0,
     on_step=lambda _: None,
+    constraint: str | None = None,
 ) -> dict:
     """One suggestion round as an MLflow run: parameters, the suggestions, the measured rows
     and (``candidates`` a file) the candidate list with its SHA-256."""
@@ -461,10 +482,12 @@ def run_suggest(
             "route": space.route or "",
         }
     else:
-        pool = read_candidates(candidates)  # a one-line error naming the bad row
+        pool, broken = constrain_candidates(read_candidates(candidates), constraint)  # one-line errors
         described = {
             "candidates": Path(candidates).name,
             "candidates_sha256": hashlib.sha256(Path(candidates).read_bytes()).hexdigest(),
+            "constraints": constraint or "",
+            "n_candidates_outside_constraints": broken,
         }
     acquisition = default_acquisition(candidates, acquisition)
     model = load_model(model_uri, on_step=on_step, register=True)
@@ -514,6 +537,7 @@ def run_suggest(
         "run_id": run.info.run_id,
         "table": table,
         "acquisition": acquisition,
+        "outside_constraints": 0 if pool is None else broken,
         "candidates": table.attrs["candidates"],
         "measured_candidates": table.attrs["measured_candidates"],
     }

@@ -320,7 +320,6 @@ def test_bad_candidate_files_are_one_line_errors(tmp_path, rows, columns, messag
         [],
         ["--space", SPACE, "--candidates", "pool.csv"],
         ["--candidates", "pool.csv", "--state", "glass"],
-        ["--candidates", "pool.csv", "--constraint", "LiI <= 10"],
     ],
 )
 def test_cli_space_and_candidates_exclude_each_other(args):
@@ -336,12 +335,34 @@ def test_cli_pool_round_is_an_mlflow_run_with_the_pool(small_model_dir, mlflow_s
     path = _pool_file(tmp_path)
     result = CliRunner().invoke(
         app,
-        ["suggest", "--candidates", str(path), "--n", "2", "--model", str(small_model_dir), "--output", str(out)],
+        [
+            *["suggest", "--candidates", str(path), "--n", "2", "--constraint", "Li2S >= 65"],
+            *["--model", str(small_model_dir), "--output", str(out)],
+        ],
     )
     assert result.exit_code == 0, result.output
+    assert "5 candidate rows break --constraint" in result.output
     table = pd.read_csv(out)
-    assert len(table) == 2 and set(table["sample_id"]) <= {r[0] for r in POOL}
+    assert len(table) == 2 and set(table["sample_id"]) <= {"A1", "A3", "A6"}
     runs = mlflow.search_runs(search_all_experiments=True, filter_string="attributes.run_name = 'suggest'")
     params = mlflow.get_run(runs.sort_values("start_time")["run_id"].iloc[-1]).data.params
-    assert params["candidates"] == "pool.csv" and params["n_candidates"] == str(len(POOL))
-    assert len(params["candidates_sha256"]) == 64
+    assert params["candidates"] == "pool.csv" and params["n_candidates"] == "3"  # 8 rows, 5 outside the constraint
+    assert len(params["candidates_sha256"]) == 64 and params["n_candidates_outside_constraints"] == "5"
+
+
+def test_constraints_filter_the_candidate_rows(tmp_path):
+    from nce.pipelines.errors import UserError
+    from nce.pipelines.search_space import SpaceError
+    from nce.pipelines.suggest import constrain_candidates, read_candidates
+
+    # mol % of the components as each row writes them; a row without a component holds 0 % of it
+    rows = [*POOL, ("A9", "49Li2S-21P2S5-30LiI", "glass", None), ("A10", "Li7P3S11", "glass", None)]
+    pool = read_candidates(_pool_file(tmp_path, rows))
+    kept, broken = constrain_candidates(pool, "LiI <= 10; Li2S >= 60")
+    # A5 (50 Li2S), A7/A8 (no Li2S), A9 (30 LiI), A2 and A10 (Li7P3S11 as one formula: 0 % Li2S) break it
+    assert broken == 6 and set(kept["sample_id"]) == {"A1", "A3", "A4", "A6"}
+    assert set(constrain_candidates(pool, "Li7P3S11 >= 50")[0]["sample_id"]) == {"A2", "A10"}
+    with pytest.raises(UserError, match="no candidate row satisfies"):
+        constrain_candidates(pool, "Li2S >= 90")
+    with pytest.raises(SpaceError, match="'NaI', which is not a component"):  # no row names it: a typo?
+        constrain_candidates(pool, "NaI <= 5")
