@@ -11,6 +11,24 @@ SMALL_FEATURIZER = {"max_rows_per_table": 1500, "submodel_params": {"n_estimator
 SMALL_MODEL = {"n_estimators": 40, "learning_rate": 0.15, "n_jobs": 1}
 
 
+#: Files that take minutes (a full train as the README writes it, evaluation refits, several
+#: CLI trains): collected first, so the two workers (pyproject.toml) start them early and
+#: finish together instead of one running the longest file alone at the end.
+SLOW_FILES = (
+    "test_readme_lab.py",
+    "test_model_families.py",
+    "test_evaluate.py",
+    "test_concurrency.py",
+    "test_train.py",
+    "test_data.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Slow files first (stable: the order within and among the other files is kept)."""
+    items.sort(key=lambda item: item.path.name not in SLOW_FILES)
+
+
 @pytest.fixture(scope="session")
 def mlflow_store(tmp_path_factory):
     """Point NCE's MLflow at a private sqlite store for the whole session."""
