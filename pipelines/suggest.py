@@ -40,7 +40,7 @@ from scipy.stats import norm
 from nce.data.arrhenius import log10_sigma_at
 from nce.data.composition import parse_many
 from nce.data.extra import read_table_file
-from nce.data.rows import check_rows, raise_first
+from nce.data.rows import raise_first
 from nce.models.nce_model import quantile_column
 from nce.pipelines.errors import UserError
 from nce.pipelines.search_space import SearchSpace
@@ -244,17 +244,15 @@ def read_candidates(path) -> pd.DataFrame:
         )
     if frame.empty:
         raise UserError(f"{where}: no candidate rows")
+    from nce.pipelines.predict import _row_errors
+
     frame = frame.reset_index(drop=True)
-    parsed = parse_many([c if isinstance(c, str) else "" if pd.isna(c) else str(c) for c in frame["composition"]])
-    checked = check_rows(frame, PROCESSING)
-    errors = [
-        "; ".join(filter(None, (str(p) if isinstance(p, Exception) else "", e))) for p, e in zip(parsed, checked.errors)
-    ]
+    _, errors, processing = _row_errors(frame)  # the rules nce predict applies to a row
     lines = list(range(2, len(frame) + 2))
     raise_first(errors, lines, where, UserError)
     out = frame.copy()
-    for column in checked.values.columns:
-        out[column] = checked.values[column]
+    for column in processing.columns:
+        out[column] = processing[column]
     out.insert(0, CANDIDATE_ROW, lines)
     return out
 
