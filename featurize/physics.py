@@ -49,6 +49,7 @@ __all__ = [
     "clausius_mossotti_dielectric",
     "doorway_radius_A",
     "inv_Tg_m",
+    "wilkinson_Ea_ratio",
     "log10_carrier_density_cm3",
     "mean_atomic_mass_amu",
     "physics_features",
@@ -100,9 +101,9 @@ PHYSICS_FEATURES: tuple[str, ...] = (
 
 CITATIONS = {
     "wilkinson2020": (
-        "Wilkinson, C. J. et al. (2020): activation energy of ionic conduction in glasses "
-        "scales with 1/(Tg m), the relaxation term. Reference as given in NCE's docs/design.md "
-        "('Physics features'); full bibliographic record still to be added."
+        "Wilkinson, C. J. et al. J. Phys. Chem. B 124 (2020) 1099: the activation energy of "
+        "ionic conduction relative to a reference glass of the same family, "
+        "Ea/Ea_r = Tg_r m_r/(Tg m) (eq. 9 as the seed review states it)."
     ),
     "anderson_stuart1954": (
         "Anderson, O. L.; Stuart, D. A. Calculation of activation energy of ionic "
@@ -172,6 +173,12 @@ def inv_Tg_m(Tg_K: np.ndarray, fragility_m: np.ndarray) -> np.ndarray:
     product = Tg * m
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(product > 0, 1.0 / np.where(product > 0, product, 1.0), np.nan)
+
+
+def wilkinson_Ea_ratio(Tg_K, fragility_m, Tg_ref_K, fragility_m_ref) -> np.ndarray:
+    """Ea / Ea_r = Tg_r m_r / (Tg m), Wilkinson et al. (2020) eq. 9, relative to a reference
+    glass r of the same family (tested as published in benchmarks/physics.py)."""
+    return np.asarray(Tg_ref_K, dtype=float) * np.asarray(fragility_m_ref, dtype=float) * inv_Tg_m(Tg_K, fragility_m)
 
 
 # --- Anderson-Stuart -------------------------------------------------------------------------

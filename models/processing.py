@@ -70,11 +70,13 @@ from nce.featurize.processing import heat_treatment_column, vocabulary_column
 
 __all__ = [
     "FEATURE_SETS",
+    "MAX_GLASS_ROWS",
     "METHODS",
     "OFFSET_FEATURES",
     "ProcessingOffsetModel",
     "conformal_quantile",
     "default_processing",
+    "glass_rows_kept",
     "heat_treatment_above_Tg_K",
     "heat_treatment_response",
     "offset_features",
@@ -166,6 +168,26 @@ def offset_training_rows(frame: pd.DataFrame, glass_in_domain) -> np.ndarray:
     """Rows of ``frame`` an offset can be learned from: not crystalline, glass baseline in its domain."""
     state = vocabulary_column(frame, "state", STATES, DEFAULT_STATE)
     return (np.asarray(state, dtype=object) != "crystalline") & np.asarray(glass_in_domain, dtype=bool)
+
+
+#: At most this many melt-quenched glass rows (offset inputs all zero) are learned from: they
+#: all sit at the one input where the offset is 0 by definition and only tell the regressor the
+#: glass model's scatter there, which this many rows at evenly spaced ranks of their residual
+#: keep; beyond it a user's hundreds of glasses made every Gaussian-process fit minutes long.
+MAX_GLASS_ROWS = 60
+
+
+def glass_rows_kept(Xv: np.ndarray, y: np.ndarray, learn: np.ndarray, limit: int = MAX_GLASS_ROWS) -> np.ndarray:
+    """``learn`` with the glass rows (all-zero inputs) thinned to ``limit`` at evenly spaced
+    ranks of ``y`` (their lowest and highest kept); unchanged with ``limit`` or fewer."""
+    glass = np.flatnonzero(learn & (Xv == 0).all(axis=1))
+    if len(glass) <= limit:
+        return learn
+    ranked = glass[np.argsort(y[glass], kind="stable")]
+    kept = ranked[np.unique(np.round(np.linspace(0, len(ranked) - 1, limit)).astype(int))]
+    out = learn.copy()
+    out[np.setdiff1d(glass, kept)] = False
+    return out
 
 
 def conformal_quantile(scores, coverage: float) -> float:
@@ -292,6 +314,7 @@ class ProcessingOffsetModel(RegressorMixin, BaseEstimator):
         )
         if not learn.any():
             raise ValueError("no rows to learn processing offsets from")
+        learn = glass_rows_kept(Xv, y, learn)
         processed = combos != f"{DEFAULT_ROUTE}/{DEFAULT_STATE}" if route_state is not None else ~(Xv == 0).all(axis=1)
 
         methods = METHODS if self.method == "auto" else (self.method,)

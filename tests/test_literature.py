@@ -19,6 +19,7 @@ from nce.models.processing import (
     ProcessingOffsetModel,
     conformal_quantile,
     default_processing,
+    glass_rows_kept,
     heat_treatment_response,
     offset_features,
 )
@@ -237,3 +238,16 @@ def test_rows_outside_the_glass_domain_calibrate_but_do_not_teach():
     np.testing.assert_allclose(scored.predict(X), trusted.predict(X))  # the offset learned nothing from them
     assert scored.interval_scale_ > trusted.interval_scale_  # but the interval knows they exist
     assert sum(trusted.combination_counts_.values()) == learn.sum()
+
+
+def test_glass_rows_beyond_the_limit_are_thinned_at_evenly_spaced_ranks():
+    # 7 glass rows (all-zero inputs) and 2 processed rows; a limit of 3 keeps the lowest,
+    # the median and the highest glass residual, every processed row, and no unlearned row
+    Xv = np.zeros((10, 2))
+    Xv[7:9, 0] = 1.0
+    y = np.array([5.0, -1.0, 3.0, 0.0, 2.0, 4.0, 1.0, 9.0, -9.0, 0.5])
+    learn = np.ones(10, dtype=bool)
+    learn[9] = False
+    kept = glass_rows_kept(Xv, y, learn, limit=3)
+    assert np.flatnonzero(kept).tolist() == [0, 1, 4, 7, 8]  # residuals 5 (top), -1 (bottom), 2 (median)
+    assert glass_rows_kept(Xv, y, learn, limit=7) is learn

@@ -22,6 +22,7 @@ from nce.featurize.physics import (
     log10_carrier_density_cm3,
     mean_atomic_mass_amu,
     physics_features,
+    wilkinson_Ea_ratio,
 )
 from nce.featurize.processing import PROCESSING_FEATURES, ProcessingError, processing_features
 
@@ -68,6 +69,43 @@ def test_inv_Tg_m_formula():
     assert np.isnan(inv_Tg_m(np.array([0.0]), np.array([40.0]))[0])
     out = physics_features(atoms(Li=2, Si=2, O=5), [700.0], [40.0], [2.35], [30.0])
     assert out["inv_Tg_m_1_per_K"].iloc[0] == pytest.approx(1 / (700 * 40))
+
+
+def test_wilkinson_ratio_by_hand():
+    # Tg_r m_r / (Tg m) = 600 * 50 / (700 * 40) = 30000 / 28000
+    assert wilkinson_Ea_ratio(700.0, 40.0, 600.0, 50.0) == pytest.approx(15 / 14)
+    assert wilkinson_Ea_ratio(600.0, 50.0, 600.0, 50.0) == pytest.approx(1.0)  # the reference itself
+    assert np.isnan(wilkinson_Ea_ratio(np.array([0.0]), np.array([40.0]), 600.0, 50.0)[0])
+
+
+@pytest.mark.filterwarnings("ignore::scipy.stats.ConstantInputWarning")
+def test_wilkinson_benchmark_recovers_the_relation_on_exact_synthetic_glasses():
+    """Glasses that follow Ea = Ea_r Tg_r m_r / (Tg m) exactly: slope 1, rho 1, no error; a
+    family whose Ea ignores Tg and m: no direction, and the relation errs where the reference
+    Ea alone does not."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from physics import wilkinson_table
+
+    rng = np.random.default_rng(0)
+    Tg, m = rng.uniform(500, 800, 40), rng.uniform(25, 60, 40)
+    exact = 0.5 * 600 * 40 / (Tg * m)
+    glasses = pd.DataFrame(
+        {
+            "Tg_K": np.r_[Tg, Tg],
+            "fragility_m": np.r_[m, m],
+            "Ea_eV": np.r_[exact, np.full(40, 0.5)],
+            "family": ["follows"] * 40 + ["flat"] * 40,
+        }
+    )
+    table = wilkinson_table(glasses, "family", min_glasses=10).set_index("family")
+    assert table.loc["follows", "slope"] == pytest.approx(1.0)
+    assert table.loc["follows", "rho_inv_Tg_m"] == pytest.approx(1.0)
+    assert table.loc["follows", "err_relation_eV"] == pytest.approx(0.0, abs=1e-12)
+    assert table.loc["flat", "err_reference_eV"] == 0.0 < table.loc["flat", "err_relation_eV"]
+    assert len(wilkinson_table(glasses, "family", min_glasses=41)) == 0
 
 
 # --- Anderson-Stuart -------------------------------------------------------------------------
