@@ -54,8 +54,9 @@ def main() -> None:
     cond = load_conductivity()
     nf_sigma, nf_ea = noise_floor(cond, "log10_sigma25"), noise_floor(cond, "Ea_eV")
     multi = "\n".join(
-        f"- {t}: on compositions measured by >= 2 publications ({m['n_pairs']} pairs) NCE's out-of-fold MAE is "
-        f"{m['model_mae']:.3f}, the inter-laboratory noise floor on the same pairs {m['noise_floor_mae']:.3f}."
+        f"- {t}: on compositions measured by >= 2 publications ({m['n_pairs']} pairs) the out-of-fold MAE of "
+        + ", ".join(f"{name} {mae:.3f}" for name, mae in m["model_mae"].items())
+        + f"; the inter-laboratory noise floor on the same pairs {m['noise_floor_mae']:.3f}."
         for t, m in result["multi_publication"].items()
     )
     near = result["near_duplicates_dropped"]

@@ -1,6 +1,6 @@
 """The unit NCE trains, evaluates, saves and serves: one scikit-learn estimator.
 
-:class:`NCEModel` is the only place where features, measurement features, regressors, the
+:class:`NCEModel` is the only place where features, regressors, the
 novelty descriptors, the predictive distribution and processing offsets meet. ``fit``
 featurizes the training glasses (property sub-model features out of fold by publication),
 fits one clone of ``regressor`` per target (log10 sigma25 and Ea) and ``domain`` on the
@@ -43,39 +43,19 @@ from nce.models.processing import (
 from nce.models.uncertainty import NormalizedConformal, domain_threshold
 
 __all__ = [
-    "MEASUREMENT_FEATURES",
     "TARGETS",
     "NCEModel",
-    "measurement_features",
     "processing_combination",
     "quantile_column",
 ]
 
 TARGETS = ("log10_sigma25", "Ea_eV")
-MEASUREMENT_FEATURES = ("sigma25_extrapolated", "sigma25_from_20C")
 #: Columns of the training table kept beside a saved model, for ``--neighbors``.
 REFERENCE_COLUMNS = ("KOD", "GLASNO", "first_author", "year", "composition", "log10_sigma25", "Ea_eV", "source")
 #: ``uncertainty`` value that serves the regressor's own interval (the constant-margin baseline).
 FROM_REGRESSOR = "regressor"
 #: The target whose difficulty is the ``novelty`` of a glass.
 NOVELTY_TARGET = "log10_sigma25"
-
-
-def measurement_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """How sigma25 was derived, as features; a prediction asks for an interpolated value.
-
-    Extrapolated and single-20-degC values differ systematically from interpolated ones
-    (benchmarks/RESULTS.md), so the model learns the offset instead of absorbing it.
-    """
-    n = len(frame)
-    source = frame["sigma25_source"].astype(str).to_numpy() if "sigma25_source" in frame else np.full(n, "")
-    return pd.DataFrame(
-        {
-            MEASUREMENT_FEATURES[0]: (source == "extrapolated").astype(float),
-            MEASUREMENT_FEATURES[1]: (source == "from_20C").astype(float),
-        },
-        index=frame.index,
-    )
 
 
 def processing_combination(frame: pd.DataFrame) -> np.ndarray:
@@ -121,17 +101,15 @@ class NCEModel(BaseEstimator):
         """Fit on a glass table.
 
         Args:
-            X: glasses: ``composition`` text or element columns, processing columns, ``KOD``
-                (publication) and ``sigma25_source``.
+            X: glasses: ``composition`` text or element columns, processing columns and ``KOD``
+                (publication).
             y: targets, one column per target (NaN where unknown; default ``X[TARGETS]``).
             groups: groups passed to a regressor whose ``fit`` takes them (default
                 ``X["KOD"]``); the featurizer always cross-fits by publication, and the
                 uncertainty holds out publications (``X["KOD"]``) and families.
             features: this model's ``featurizer`` output for ``X``, computed once for a larger
                 table (cross-validation); the featurizer must then be fitted already (wrap it
-                in ``sklearn.frozen.FrozenEstimator``). ``predict`` takes the same argument;
-                with it, the measurement features come from ``X["sigma25_source"]`` (scoring
-                against those labels), without it a prediction asks for an interpolated value.
+                in ``sklearn.frozen.FrozenEstimator``). ``predict`` takes the same argument.
             data_hash: the training-data hash recorded with the model.
         """
         y = X[list(TARGETS)] if y is None else pd.DataFrame(y)
@@ -142,8 +120,8 @@ class NCEModel(BaseEstimator):
         else:
             check_is_fitted(self.featurizer_)
             F = features
-        self.feature_names_ = [*map(str, self.featurizer_.get_feature_names_out()), *MEASUREMENT_FEATURES]
-        F = self._with_measurement(F, X)
+        self.feature_names_ = [*map(str, self.featurizer_.get_feature_names_out())]
+        F = F.set_axis(X.index)[self.feature_names_]
         self.train_features_ = F  # out-of-fold sub-model features of the training rows (not saved)
         Xv = F.to_numpy(dtype=np.float32)
         template = BoostedRegressor() if self.regressor is None else self.regressor
@@ -249,20 +227,12 @@ class NCEModel(BaseEstimator):
 
     # -- predicting ------------------------------------------------------------------------
     def features(self, X: pd.DataFrame) -> pd.DataFrame:
-        """The model's input features of new glasses (full sub-models, interpolated sigma25)."""
+        """The model's input features of new glasses (full sub-models)."""
         check_is_fitted(self, "models_")
-        F = self.featurizer_.transform(X).set_axis(X.index)
-        return pd.concat([F, measurement_features(X.drop(columns="sigma25_source", errors="ignore"))], axis=1)[
-            self.feature_names_
-        ]
-
-    def _with_measurement(self, features: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
-        """Featurizer output plus the measurement features of ``X``'s ``sigma25_source``."""
-        F = features.drop(columns=list(MEASUREMENT_FEATURES), errors="ignore").set_axis(X.index)
-        return pd.concat([F, measurement_features(X)], axis=1)[self.feature_names_]
+        return self.featurizer_.transform(X).set_axis(X.index)[self.feature_names_]
 
     def _table(self, X: pd.DataFrame, features: pd.DataFrame | None) -> pd.DataFrame:
-        return self.features(X) if features is None else self._with_measurement(features, X)
+        return self.features(X) if features is None else features.set_axis(X.index)[self.feature_names_]
 
     def predict(self, X: pd.DataFrame, features: pd.DataFrame | None = None) -> pd.DataFrame:
         """Point estimates, one column per target, for melt-quenched glasses (no processing).
@@ -347,8 +317,6 @@ class NCEModel(BaseEstimator):
         model has one) on log10 sigma, a wider interval and the processing domain rule.
         ``levels`` adds the predictive distribution's quantiles (columns ``<target>_q<level>``;
         processed rows get the glass's distribution moved and stretched onto their interval)."""
-        if features is None:  # a prediction asks for an interpolated sigma25
-            X = X.drop(columns="sigma25_source", errors="ignore")
         F = self._table(X, features)
         point, lo, hi, novelty, quantiles = self._point_and_bounds(F, X.index, levels)
         out = pd.DataFrame(index=X.index)
@@ -386,7 +354,6 @@ class NCEModel(BaseEstimator):
     def glass_predictions(self, X: pd.DataFrame) -> pd.DataFrame:
         """The melt-quenched-glass model's predictions and, at each row's ``temperature_C``,
         its log10 sigma: the baseline the processing offsets are measured from."""
-        X = X.drop(columns="sigma25_source", errors="ignore")
         F = self.features(X)
         if "Tg_K" not in F or "anion_S_share" not in F:
             raise ValueError("processing offsets need the physics features (a GlassFeaturizer with physics=True)")
@@ -477,7 +444,7 @@ class NCEModel(BaseEstimator):
         # the loaded featurizer is also the template, so a clone refits without retraining sub-models
         self.featurizer = self.featurizer_ = io.load_child(directory / "featurizer")
         self.feature_names_ = [str(c) for c in state["feature_names"]]
-        expected = [*map(str, self.featurizer_.get_feature_names_out()), *MEASUREMENT_FEATURES]
+        expected = [*map(str, self.featurizer_.get_feature_names_out())]
         if self.feature_names_ != expected:
             diff = sorted(set(self.feature_names_) ^ set(expected))[:5]
             raise io.ModelFileError(

@@ -300,8 +300,9 @@ def evaluate(
         console.print(best_plain_table(result["summary"]), markup=False, soft_wrap=True)
     for target, m in result["multi_publication"].items():
         console.print(
-            f"{target} on compositions measured by >= 2 publications ({m['n_pairs']} pairs): "
-            f"model MAE {m['model_mae']:.3f}, noise floor {m['noise_floor_mae']:.3f}"
+            f"{target} on compositions measured by >= 2 publications ({m['n_pairs']} pairs), MAE: "
+            + ", ".join(f"{name} {mae:.3f}" for name, mae in m["model_mae"].items())
+            + f"; noise floor {m['noise_floor_mae']:.3f}"
         )
     if output:
         write_text_atomic(output, result["summary"].to_csv(index=False))

@@ -26,7 +26,6 @@ from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import has_fit_parameter
 
 from nce.data.curation import LOG10_SIGMA25_RANGE
-from nce.models.nce_model import MEASUREMENT_FEATURES, measurement_features
 from nce.pipelines.errors import UserError
 from nce.pipelines.validation import frozen_features
 
@@ -84,13 +83,11 @@ def _mae(model, frame: pd.DataFrame, features: pd.DataFrame, folds) -> float:
     """MAE of the out-of-fold point predictions over the held-out rows of ``folds``.
 
     A trial changes only the point regressor, so each fold refits just that, on NCE's feature
-    table with the measurement features, as :meth:`NCEModel.fit` fits it (log10 sigma25 capped
+    table, as :meth:`NCEModel.fit` fits it (log10 sigma25 capped
     at 0 as :meth:`NCEModel.predict` caps it); the predictive distribution ``fit`` also
     calibrates (six more fits per target) cannot change this figure and is skipped.
     tests/test_tune.py checks it equals :func:`out_of_fold` of the whole model."""
-    table = pd.concat(
-        [features.drop(columns=list(MEASUREMENT_FEATURES), errors="ignore"), measurement_features(frame)], axis=1
-    ).to_numpy(dtype=np.float32)
+    table = features.to_numpy(dtype=np.float32)
     y, groups = frame[TARGET].to_numpy(dtype=float), frame["KOD"].to_numpy()
     takes_groups = has_fit_parameter(model.regressor, "groups")
     errors = []
