@@ -26,6 +26,7 @@ from nce.data.noise_floor import noise_floor  # noqa: E402
 from nce.pipelines.evaluate import (  # noqa: E402
     FLAGGED_SLICE,
     HEADLINE_SLICES,
+    ablation_table,
     best_plain_table,
     markdown_table,
     run_evaluation,
@@ -82,6 +83,9 @@ from other labs) are never trained on and appear in no other slice.
 {best_plain_table(summary)}
 
 {multi}
+
+### The physics features, per protocol (all rows)
+{ablation_table(summary)}
 
 ### All models, all rows
 {markdown_table(summary, "all")}

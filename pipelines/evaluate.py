@@ -274,6 +274,22 @@ def best_plain_table(summary: pd.DataFrame, model: str = DOMAIN_REFERENCE, slice
     return "\n".join(lines)
 
 
+def ablation_table(
+    summary: pd.DataFrame, model: str = "nce_xgb_cqr", ablation: str = "nce_xgb_no_physics", slice_name: str = "all"
+) -> str:
+    """Markdown: per protocol and target, ``model``'s MAE and ``ablation``'s (the same model
+    without the physics features: same regressor, same interval, same folds) and what the
+    features buy (ablation minus model, decades or eV; positive: they help)."""
+    part = summary[summary["slice"] == slice_name].set_index(["protocol", "target", "model"])["mae"]
+    header = f"| protocol | target | {model} MAE | {ablation} MAE | the physics features buy |"
+    lines = [header, "|---|---|---:|---:|---:|"]
+    for protocol, target in dict.fromkeys((p, t) for p, t, _ in part.index):
+        if (protocol, target, model) in part and (protocol, target, ablation) in part:
+            with_, without = part[protocol, target, model], part[protocol, target, ablation]
+            lines.append(f"| {protocol} | {target} | {with_:.3f} | {without:.3f} | {without - with_:+.3f} |")
+    return "\n".join(lines)
+
+
 def conditional_table(summary: pd.DataFrame, model: str = DOMAIN_REFERENCE) -> str:
     """Markdown: ``model``'s interval coverage, median width and interval score by slice."""
     part = summary[(summary["model"] == model) & summary["coverage"].notna()] if "coverage" in summary else summary[:0]

@@ -10,9 +10,11 @@ from nce.data.curation import anion_family
 from nce.models.baselines import plain_models
 from nce.pipelines.evaluate import (
     FLAGGED_SLICE,
+    ablation_table,
     best_plain_table,
     cross_validate,
     evaluation_frame,
+    multi_publication_comparison,
     summarize,
 )
 from nce.pipelines.protocols import NEAR_DUPLICATE_L1, groups_for, splits
@@ -229,3 +231,34 @@ def test_cross_validation_scores_the_flagged_rows_out_of_fold():
         summary.loc[("publication", "log10_sigma25", "mean", FLAGGED_SLICE), "mae"]
         > summary.loc[("publication", "log10_sigma25", "mean", "all"), "mae"]
     )
+
+
+def test_the_multi_lab_comparison_scores_every_model_on_the_same_pairs():
+    """A composition measured by several publications gives one pair per publication; the
+    floor is |value - the mean of the other publications'|. The two Na2S-P2S5 rows come from
+    one publication: no pair."""
+    frame = _slice_frame()
+    frame["KOD"] = [f"p{i}" for i in range(len(frame))]
+    frame.loc[[11, 12], "KOD"] = "p11"
+    frame.loc[6, "log10_sigma25"] = -2.5  # Li2S-P2S5 by three labs: -2.5, -4, -4
+    errors = {"knn": np.full(len(frame), 0.7), "nce_xgb": np.full(len(frame), -0.2)}
+    out = multi_publication_comparison(_oof(frame, errors), frame, "log10_sigma25")
+    assert out["n_pairs"] == 4 + 2 + 3 + 2  # oxide, sulfate, Li2S-P2S5, LiI-Li2S-P2S5
+    assert out["noise_floor_mae"] == pytest.approx((1.5 + 0.75 + 0.75) / 11)
+    assert out["model_mae"] == pytest.approx({"knn": 0.7, "nce_xgb": 0.2})
+
+
+def test_the_ablation_table_says_what_the_physics_features_buy():
+    summary = pd.DataFrame(
+        {
+            "protocol": ["publication"] * 4 + ["family"] * 2,
+            "target": ["log10_sigma25", "log10_sigma25", "Ea_eV", "Ea_eV", "log10_sigma25", "log10_sigma25"],
+            "model": ["nce_xgb_cqr", "nce_xgb_no_physics"] * 3,
+            "slice": "all",
+            "mae": [1.15, 1.18, 0.110, 0.112, 1.40, 1.38],
+        }
+    )
+    table = ablation_table(summary)
+    assert "| publication | log10_sigma25 | 1.150 | 1.180 | +0.030 |" in table
+    assert "| family | log10_sigma25 | 1.400 | 1.380 | -0.020 |" in table  # they cost there
+    assert len(table.splitlines()) == 2 + 3
