@@ -32,7 +32,7 @@ from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results_md import write_section  # noqa: E402
+from results_md import publish  # noqa: E402
 
 from nce.data.groups import chemical_system, family  # noqa: E402
 from nce.featurize.physics import wilkinson_Ea_ratio  # noqa: E402
@@ -118,9 +118,7 @@ def main(argv=None) -> int:
             largest.to_markdown(index=False, floatfmt=".3f"),
         ]
     )
-    print(body)
-    if not args.no_write:
-        write_section(HEADING, body)
+    publish(HEADING, body, write=not args.no_write)
     return 0
 
 

@@ -18,3 +18,10 @@ def write_section(heading: str, body: str, path: Path = RESULTS) -> None:
     else:
         text = text.rstrip() + "\n\n" + block
     path.write_text(text)
+
+
+def publish(heading: str, body: str, write: bool = True) -> None:
+    """Print a benchmark's section and, unless told not to, put it in RESULTS.md."""
+    print(body)
+    if write:
+        write_section(heading, body)

@@ -39,7 +39,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results_md import write_section  # noqa: E402
+from results_md import publish  # noqa: E402
 
 from nce.data.arrhenius import log10_sigma_at  # noqa: E402
 from nce.data.curation import RO_TEMPERATURES_C  # noqa: E402
@@ -163,9 +163,7 @@ def main(argv=None) -> int:
             table.to_markdown(index=False, floatfmt=".3f"),
         ]
     )
-    print(body)
-    if not args.no_write:
-        write_section(HEADING, body)
+    publish(HEADING, body, write=not args.no_write)
     return 0
 
 
