@@ -36,13 +36,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from results_md import publish  # noqa: E402
 
 from nce.data.arrhenius import log10_sigma_at  # noqa: E402
-from nce.data.curation import RO_TEMPERATURES_C  # noqa: E402
+from nce.data.curation import LOG10_SIGMA_AT_TK100C, RO_TEMPERATURES_C  # noqa: E402
 from nce.data.schema import element_columns  # noqa: E402
 from nce.models.conformal import BoostedRegressor  # noqa: E402
 from nce.pipelines.protocols import splits  # noqa: E402
@@ -50,8 +51,6 @@ from nce.pipelines.train import DEFAULT_MODEL_PARAMS, make_model, training_frame
 from nce.pipelines.validation import frozen_features  # noqa: E402
 
 HEADING = "Temperatures: the Arrhenius line against a model per temperature"
-#: log10 sigma (S/cm) at TK100C: the temperature where the resistivity is 1e8 Ohm cm.
-LOG10_SIGMA_AT_TK100C = -8.0
 
 
 def stored_points(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -70,19 +69,13 @@ def arrhenius_points_fit(regressor, X, T_C, log10_sigma, Ea_eV, rows):
     fin = np.isfinite(log10_sigma[rows])
     lever = np.where(fin, log10_sigma_at(0.0, 1.0, np.where(fin, T_C[rows], 25.0)), np.nan)  # per eV
     ea_rows = rows[np.isfinite(Ea_eV[rows])]
-    ea_model = _clone(regressor).fit(X[ea_rows], Ea_eV[ea_rows])
+    ea_model = clone(regressor).fit(X[ea_rows], Ea_eV[ea_rows])
     moved = log10_sigma[rows] - ea_model.predict(X[rows])[:, None] * lever
-    sigma_model = _clone(regressor).fit(X[rows], np.nanmean(moved, axis=1))
+    sigma_model = clone(regressor).fit(X[rows], np.nanmean(moved, axis=1))
     two = np.isfinite(Ea_eV[rows])  # glasses with a slope: two or more temperatures
     residual = log10_sigma[rows][two] - sigma_model.predict(X[rows][two])[:, None]
     slope = np.nansum(lever[two] * residual, axis=1) / np.nansum(lever[two] ** 2, axis=1)
-    return sigma_model, _clone(regressor).fit(X[rows][two], slope)
-
-
-def _clone(regressor):
-    from sklearn.base import clone
-
-    return clone(regressor)
+    return sigma_model, clone(regressor).fit(X[rows][two], slope)
 
 
 def main(argv=None) -> int:
@@ -114,10 +107,10 @@ def main(argv=None) -> int:
     for k, (train, test) in enumerate(folds):
         print(f"[{time.perf_counter() - start:5.0f} s] fold {k + 1}/{len(folds)}", flush=True)
         has_s, has_e = train[np.isfinite(sigma25[train])], train[np.isfinite(Ea[train])]
-        m_s, m_e = _clone(regressor).fit(X[has_s], sigma25[has_s]), _clone(regressor).fit(X[has_e], Ea[has_e])
+        m_s, m_e = clone(regressor).fit(X[has_s], sigma25[has_s]), clone(regressor).fit(X[has_e], Ea[has_e])
         line("nce", test, m_s.predict(X[test]), m_e.predict(X[test]))
         Xh = np.hstack([X, hint])
-        h_s, h_e = _clone(regressor).fit(Xh[has_s], sigma25[has_s]), _clone(regressor).fit(Xh[has_e], Ea[has_e])
+        h_s, h_e = clone(regressor).fit(Xh[has_s], sigma25[has_s]), clone(regressor).fit(Xh[has_e], Ea[has_e])
         line("nce_source_hint", test, h_s.predict(Xh[test]), h_e.predict(Xh[test]))
         served = np.hstack([X[test], np.zeros_like(hint[test])])
         line("nce_source_as_served", test, h_s.predict(served), h_e.predict(served))
@@ -127,7 +120,7 @@ def main(argv=None) -> int:
             s25[name][test], ea[name][test] = s25["nce"][test], ea["nce"][test]
             for j in range(len(RO_TEMPERATURES_C)):
                 rows = train[np.isfinite(log10_sigma[train, j])]
-                at[name][test, j] = _clone(regressor).fit(inputs[rows], log10_sigma[rows, j]).predict(inputs[test])
+                at[name][test, j] = clone(regressor).fit(inputs[rows], log10_sigma[rows, j]).predict(inputs[test])
 
     def mae(pred, truth, mask=True):
         ok = np.isfinite(pred) & np.isfinite(truth) & mask

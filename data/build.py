@@ -149,7 +149,7 @@ def build_conductivity(src: pd.DataFrame, elements: list[str], log: CurationLog)
     temps = np.tile(np.array(cur.RO_TEMPERATURES_C), (len(frame), 1))
     temps = np.where(np.isfinite(log10_sigma), temps, np.nan)
     T_all = np.column_stack([temps, tk])
-    y_all = np.column_stack([log10_sigma, np.where(np.isfinite(tk), -8.0, np.nan)])
+    y_all = np.column_stack([log10_sigma, np.where(np.isfinite(tk), cur.LOG10_SIGMA_AT_TK100C, np.nan)])
     fit = fit_arrhenius(T_all, y_all)
 
     out = pd.concat([_provenance(frame), _composition_columns(frame, elements)], axis=1)

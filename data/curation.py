@@ -17,6 +17,8 @@ from nce.data.schema import HALIDES, MOBILE_IONS, NETWORK_ANIONS
 RO_COLUMNS = ("RO20", "RO100", "RO150", "RO300")
 RO_TEMPERATURES_C = (20.0, 100.0, 150.0, 300.0)
 
+#: log10 sigma (S/cm) at TK100C, the temperature where the resistivity is 1e8 Ohm cm
+LOG10_SIGMA_AT_TK100C = -8.0
 #: a glass measured as a solid, below any melt: the one temperature range of nce.data.rows
 TK100C_RANGE_C = (RANGES["temperature_C"].low, RANGES["temperature_C"].high)
 LOG10_SIGMA25_RANGE = (-20.0, 0.0)  # S/cm; above 1 S/cm no ionic glass conducts
