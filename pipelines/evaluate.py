@@ -315,10 +315,10 @@ def multi_publication_comparison(oof: pd.DataFrame, frame: pd.DataFrame, target:
     """
     part = oof[(oof["protocol"] == "publication") & (oof["target"] == target)]
     part = part[~curation_flags(frame)[part["row"].to_numpy()]]
+    keys = frame[["KOD"]].assign(composition_key=composition_key(frame))
     out: dict = {"model_mae": {}}
     for model, rows in part.groupby("model", sort=False):
-        sub = frame.iloc[rows["row"].to_numpy()].assign(pred=rows["pred"].to_numpy(), y=rows["y"].to_numpy())
-        sub = sub.assign(composition_key=composition_key(sub))
+        sub = keys.iloc[rows["row"].to_numpy()].assign(pred=rows["pred"].to_numpy(), y=rows["y"].to_numpy())
         per_pub = sub.groupby(["composition_key", "KOD"]).agg(y=("y", "mean"), pred=("pred", "mean")).reset_index()
         stats = per_pub.groupby("composition_key")["y"].agg(["sum", "count"])
         per_pub = per_pub.join(stats, on="composition_key")
