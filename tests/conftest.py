@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two workers share the machine's two cores: one OpenMP / BLAS thread per worker and per
+    # nce subprocess it starts (they inherit the environment), or scikit-learn's histogram
+    # boosting and BLAS each start one thread per core in both workers and the workers spend
+    # their time waiting on each other. Explicit xgboost ``n_jobs`` settings are kept.
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
 import numpy as np
 import pandas as pd
 import pytest
