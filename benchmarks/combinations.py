@@ -12,6 +12,8 @@ settings; sub-model features cross-fitted by publication, as in ``nce evaluate``
   the training rows they come from 5 inner folds grouped by publication (a glass never sees
   its own publication's values), or grouped by family (never its own family's), for the
   tested rows from all training rows;
+- the same settings in scikit-learn's histogram boosting (``hgb``, NCE's second model family)
+  and the equal-weight **blend** of the two families;
 - **blends** w NCE + (1 - w) forest, the forest on atomic fractions in ``nce evaluate``'s
   settings (500 trees, p/3 features). Every w is shown on the scored rows: picking the best
   of them there favours the blend, so a blend that loses at every w under a protocol loses.
@@ -79,7 +81,7 @@ def out_of_fold(frame: pd.DataFrame, features: np.ndarray, protocol: str, target
     y = frame[target].to_numpy(dtype=float)
     inner = {"publication": frame["KOD"].to_numpy(), "family": family(frame)}
     regressor = make_model().regressor
-    names = ["nce", "nce + neighbours (by publication)", "nce + neighbours (by family)", "forest"]
+    names = ["nce", "nce + neighbours (by publication)", "nce + neighbours (by family)", "hgb", "forest"]
     pred = {name: np.full(len(frame), np.nan) for name in names}
     for k, (train, test) in enumerate(splits(frame, protocol, scored_only=curation_flags(frame))):
         train = train[np.isfinite(y[train])]
@@ -88,8 +90,11 @@ def out_of_fold(frame: pd.DataFrame, features: np.ndarray, protocol: str, target
             fit_cols, test_cols = cross_fitted_neighbours(fractions, y, train, test, groups)
             model = clone(regressor).fit(np.hstack([features[train], fit_cols]), y[train])
             pred[f"nce + neighbours (by {grouping})"][test] = model.predict(np.hstack([features[test], test_cols]))
+        hgb = clone(regressor).set_params(backend="sklearn")
+        pred["hgb"][test] = hgb.fit(features[train], y[train]).predict(features[test])
         pred["forest"][test] = _plain("random_forest").fit(fractions[train], y[train]).predict(fractions[test])
         on_fold(k)
+    pred["blend 0.5 nce + 0.5 hgb"] = (pred["nce"] + pred["hgb"]) / 2
     for w in BLEND_WEIGHTS:
         pred[f"blend {w:g} nce + {1 - w:.1g} forest"] = w * pred["nce"] + (1 - w) * pred["forest"]
     return pred
@@ -133,7 +138,8 @@ def main(argv=None) -> int:
             f"cores). {int(scored_rows.sum()):,} curated glasses scored out of fold, the accuracy benchmark's folds "
             "(flagged rows never trained on, not scored here). NCE's point regressor (served settings) on NCE's "
             "features; neighbour columns: the plain kNN's prediction (5 neighbours, atomic fractions), the nearest "
-            "and mean distances, cross-fitted on 5 inner folds by publication or by family; the forest is "
+            "and mean distances, cross-fitted on 5 inner folds by publication or by family; hgb: the same settings "
+            "in scikit-learn's histogram boosting; the forest is "
             "`nce evaluate`'s. Blend weights are all shown on the scored rows (choosing among them there favours "
             "the blend).",
             "",

@@ -34,8 +34,8 @@ from nce.pipelines.submodels_cache import DEFAULT_FOLDS, cached_submodels
 from nce.pipelines.validation import frozen_clone, out_of_fold
 
 DEFAULT_SEED = 0
-#: BoostedRegressor's own defaults (the settings benchmarks/RESULTS.md records); `nce tune`
-#: can replace them (`nce train --params best.json`).
+#: BoostedRegressor's own defaults (nce.models.conformal.TUNED, the settings
+#: benchmarks/RESULTS.md records); `nce tune` can replace them (`nce train --params best.json`).
 DEFAULT_MODEL_PARAMS: dict = {}
 #: What ``--featurizer-params`` may set: the sub-models' size (cached per setting) and the
 #: featurizer's own options.
