@@ -86,4 +86,4 @@ def test_a_lab_gain_far_from_the_literature_moves_other_glass_ceramics(tmp_path)
         }
     ).to_csv(lab, index=False)
     after = predict_frame(model.fit_processing(processing_rows(lab)), other)["log10_sigma25"].iloc[0]
-    assert after - before == pytest.approx(0.65, abs=0.35)
+    assert after - before == pytest.approx(0.9, abs=0.35)
