@@ -5,7 +5,7 @@
 Reads each run's out-of-fold predictions (the MLflow artifact ``evaluation/oof_predictions.csv.gz``
 of ``python benchmarks/accuracy.py``, from the local store) and prints, per protocol and target,
 the MAE over every scored training row and over the glasses of publication fold 0
-(GroupKFold(5) by publication over the training rows): the fold ``nce tune`` holds out of every
+(``nce.pipelines.tune.outer_split`` over the training rows): the fold ``nce tune`` holds out of every
 study, so settings chosen by a study are compared there on glasses the study never saw.
 """
 
@@ -15,10 +15,10 @@ import argparse
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupKFold
 
 from nce.pipelines import tracking
 from nce.pipelines.evaluate import evaluation_frame
+from nce.pipelines.tune import outer_split
 
 
 def oof_predictions(run_id: str) -> pd.DataFrame:
@@ -37,8 +37,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     frame, n_train = evaluation_frame()
     held_out = np.zeros(len(frame), dtype=bool)
-    _, fold0 = next(GroupKFold(5).split(frame.iloc[:n_train], groups=frame["KOD"].iloc[:n_train]))
-    held_out[fold0] = True
+    held_out[outer_split(frame.iloc[:n_train])[1]] = True
     runs = {
         name: (lambda t: t[t["model"] == args.model])(oof_predictions(run))
         for name, run in (("old", args.old), ("new", args.new))

@@ -79,6 +79,12 @@ def suggest_params(trial) -> dict:
     }
 
 
+def outer_split(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions searched and held out by every study: GroupKFold(5) by publication
+    (``KOD``), fold 0 held out."""
+    return next(GroupKFold(5).split(frame, groups=frame["KOD"].to_numpy()))
+
+
 def _mae(model, frame: pd.DataFrame, features: pd.DataFrame, folds) -> float:
     """MAE of the out-of-fold point predictions over the held-out rows of ``folds``.
 
@@ -127,7 +133,7 @@ def tune(
         frame = frame.sample(n=max_rows, random_state=seed).reset_index(drop=True)
     frame = frame[frame[TARGET].notna()].reset_index(drop=True)
     groups = frame["KOD"].to_numpy()
-    outer_train, outer_test = next(GroupKFold(5).split(frame, groups=groups))
+    outer_train, outer_test = outer_split(frame)
     fixed = dict(params or {})
     model, features = frozen_features(make_model(fixed, seed, featurizer_params), frame)
     inner_frame, inner_features = frame.iloc[outer_train], features.iloc[outer_train]
